@@ -1,0 +1,132 @@
+"""The dead-letter area: records a failsafe writer could not append, kept for replay.
+
+Each spilled record is one JSON line ``{"table", "record_id", "reason", "failed_at",
+"record"}`` in ``deadletter/<table>/<date>-<pid>.jsonl`` (one file per process and day, so
+no lock is needed across processes). The record id is fixed at spill time, so replaying twice
+appends the same ids and compaction keeps one of each.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import fcntl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import orjson
+
+from runlake.errors import LakeError
+from runlake.layout import validate_table
+from runlake.segments import Durability
+
+_SPILL_LOCK = threading.Lock()
+_LOOSE = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+
+
+def spill(directory: Path, table: str, record_id: str, record: object, reason: str) -> Path:
+    """Append one record to the dead-letter file of ``table`` under ``directory``; fsynced.
+
+    Serialization is best effort (unknown types become their ``str``) because the record may
+    be the very thing that failed validation; the reason says so.
+    """
+    now = datetime.now(timezone.utc)
+    entry = {"table": table, "record_id": record_id, "reason": reason,
+             "failed_at": now.isoformat(), "record": record}
+    line = orjson.dumps(entry, default=str, option=_LOOSE)
+    path = directory / validate_table(table) / f"{now:%Y-%m-%d}-{os.getpid()}.jsonl"
+    with _SPILL_LOCK:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _open_locked(path)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # closing releases the flock
+    return path
+
+
+def _open_locked(path: Path) -> int:
+    """Open ``path`` for append holding its flock; reopen if a replay removed it meanwhile."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            return fd
+        os.close(fd)
+
+
+@dataclass
+class ReplayResult:
+    """What a replay did: records appended back, records still failing (kept), files done."""
+
+    replayed: int = 0
+    failed: int = 0
+    files_done: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def spill_files(directory: Path) -> list[Path]:
+    """Dead-letter files under ``directory``, oldest name first."""
+    if not directory.is_dir():
+        return []
+    return sorted(directory.glob("*/*.jsonl"))
+
+
+class Appends(Protocol):
+    """What replay needs of a lake (structural, to keep this module below ``Lake``)."""
+
+    def append(self, table: str, record: object, *, durability: Durability = ...,
+               record_id: str | None = ...) -> str: ...
+
+
+def replay(lake: Appends, directory: Path) -> ReplayResult:
+    """Append every dead-letter record under ``directory`` back into ``lake``.
+
+    A file whose records all went back is deleted; a file with records that still fail is
+    rewritten with just those, so a replay never loses a record and can be run again.
+    """
+    result = ReplayResult()
+    for path in spill_files(directory):
+        fd = _open_locked(path)  # a spilling writer waits, then reopens a fresh file
+        try:
+            keep = list(_replay_lines(lake, path, _read_all(fd), result))
+            _rewrite_or_remove(path, keep)
+        finally:
+            os.close(fd)
+        result.files_done += not keep
+    return result
+
+
+def _read_all(fd: int) -> list[bytes]:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, size, 0).splitlines() if size else []
+
+
+def _replay_lines(
+    lake: Appends, path: Path, lines: list[bytes], result: ReplayResult
+) -> Iterator[bytes]:
+    """Replay one file's lines; yield those that must stay in the dead-letter area."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            entry = orjson.loads(line)
+            lake.append(entry["table"], entry["record"], record_id=entry["record_id"])
+            result.replayed += 1
+        except (LakeError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            result.failed += 1
+            result.errors.append(f"{path.name}: {exc}")
+            yield line
+
+
+def _rewrite_or_remove(path: Path, keep: list[bytes]) -> None:
+    if not keep:
+        path.unlink()
+        return
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(b"\n".join(keep) + b"\n")
+    os.replace(temporary, path)

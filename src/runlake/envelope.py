@@ -1,0 +1,212 @@
+"""Turn a record into one stored JSON line: validate, add the envelope, serialize.
+
+A stored line is ``{"record_id", "event_time", "ingested_at", "record"}`` where ``record`` is
+the caller's object unchanged. Keeping the record whole (rather than mixing envelope keys into
+it) means nothing the caller wrote can collide with what the lake adds, and the original is
+read back equal.
+
+NaN and infinity are rejected: JSON has no spelling for them, and orjson would silently store
+``null``, which is data loss. The check walks the record only when the serialized line contains
+``null`` at all, so the common record pays one substring search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from runlake.errors import InvalidRecord
+from runlake.ids import new_id
+
+DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+UTC = timezone.utc
+_DUMPS_OPTIONS = orjson.OPT_APPEND_NEWLINE
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A record ready to be written: its id, its partition date and its serialized line."""
+
+    record_id: str
+    date: str
+    line: bytes
+
+
+def utc_now_text() -> str:
+    """The current time in the envelope's timestamp format."""
+    return format_time(datetime.now(UTC))
+
+
+def format_time(moment: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` for an aware UTC datetime (fixed width, sortable)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def parse_event_time(value: object, table: str = "?", field: str = "timestamp") -> datetime:
+    """The UTC event time for a ``timestamp`` value; ``None`` means now, naive means UTC.
+
+    Accepts ISO-8601 text (with or without offset, with ``Z``), epoch seconds, or a datetime.
+    """
+    moment = _to_datetime(value, table, field)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _to_datetime(value: object, table: str, field: str) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        return _parse_iso(value, table, field)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise InvalidRecord(table, field, f"epoch seconds {value!r} out of range") from exc
+    raise InvalidRecord(
+        table, field, f"expected ISO-8601 text, epoch seconds or a datetime, got {_kind(value)}"
+    )
+
+
+def _parse_iso(text: str, table: str, field: str) -> datetime:
+    # Python 3.10's fromisoformat does not accept a trailing "Z".
+    cleaned = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    try:
+        return datetime.fromisoformat(cleaned)
+    except ValueError as exc:
+        raise InvalidRecord(
+            table, field, f"unparseable timestamp {text[:60]!r} (use ISO-8601 such as "
+            "'2026-03-20T14:00:11Z' or epoch seconds)"
+        ) from exc
+
+
+class Enveloper:
+    """Prepares records for one table; reused across a batch so per-batch work is done once."""
+
+    def __init__(self, table: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> None:
+        self.table = table
+        self.max_record_bytes = max_record_bytes
+        self.ingested_at = utc_now_text()
+
+    def envelope(self, record: object, *, default_id: str | None = None) -> Envelope:
+        """Validate and serialize ``record``; raise :class:`InvalidRecord` naming what is wrong.
+
+        The record id is the record's own ``record_id``, else ``default_id``, else a new one.
+        """
+        fields = _fields(record, self.table)
+        record_id = _record_id(fields.get("record_id", default_id), self.table)
+        event_time = format_time(parse_event_time(fields.get("timestamp"), self.table))
+        line = self._dumps(record_id, event_time, record)
+        return Envelope(record_id, event_time[:10], line)
+
+    def _dumps(self, record_id: str, event_time: str, record: object) -> bytes:
+        wrapper = {
+            "record_id": record_id,
+            "event_time": event_time,
+            "ingested_at": self.ingested_at,
+            "record": record,
+        }
+        try:
+            line: bytes = orjson.dumps(wrapper, option=_DUMPS_OPTIONS)
+        except (orjson.JSONEncodeError, TypeError) as exc:
+            path, reason = find_unserializable(record) or ("", str(exc))
+            raise InvalidRecord(self.table, path or None, reason) from exc
+        if b"null" in line:
+            _reject_non_finite(record, self.table)
+        if len(line) > self.max_record_bytes:
+            raise InvalidRecord(
+                self.table, None,
+                f"record is {len(line)} bytes serialized, over the {self.max_record_bytes}-byte "
+                "limit (store large blobs as files and record their paths)",
+            )
+        return line
+
+
+def _fields(record: object, table: str) -> Mapping[str, Any]:
+    if isinstance(record, dict):
+        return record
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return _DataclassFields(record)
+    raise InvalidRecord(table, None, f"a record must be a JSON object (dict or dataclass), "
+                        f"got {_kind(record)}")
+
+
+class _DataclassFields(Mapping[str, Any]):
+    """Read-only view of a dataclass's fields, without copying it the way asdict() would."""
+
+    def __init__(self, obj: object) -> None:
+        self._obj = obj
+        self._names = [f.name for f in dataclasses.fields(obj)]  # type: ignore[arg-type]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._names:
+            raise KeyError(key)
+        return getattr(self._obj, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _record_id(value: object, table: str) -> str:
+    if value is None:
+        return new_id()
+    if isinstance(value, str) and 0 < len(value) <= 256:
+        return value
+    raise InvalidRecord(table, "record_id", f"must be a non-empty string of at most 256 "
+                        f"characters, got {_kind(value)}")
+
+
+def _reject_non_finite(record: object, table: str) -> None:
+    for path, value in _walk(record, ""):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidRecord(table, path, f"{value!r} is not valid JSON; store null or a "
+                                "string instead")
+
+
+def find_unserializable(record: object) -> tuple[str, str] | None:
+    """The key path and reason of the first part of ``record`` JSON cannot hold, if any."""
+    for path, value in _walk(record, ""):
+        if isinstance(value, _BadKey):
+            return path, f"key {value.key!r} is a {_kind(value.key)}; JSON keys must be strings"
+        try:
+            orjson.dumps(value)
+        except (orjson.JSONEncodeError, TypeError) as exc:
+            return path, f"{_kind(value)} is not JSON-serializable ({exc})"
+    return None
+
+
+@dataclass(frozen=True)
+class _BadKey:
+    key: object
+
+
+def _walk(value: object, path: str) -> Iterator[tuple[str, object]]:
+    """Yield (key path, leaf) for every leaf; non-string keys are yielded as :class:`_BadKey`."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                yield (path or "<root>"), _BadKey(key)
+                continue
+            yield from _walk(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__

@@ -1,0 +1,48 @@
+"""The exceptions runlake raises: one base, a few meaningful subclasses.
+
+Third-party errors (OSError, orjson, filelock, deltalake) are translated at the boundary so a
+caller only ever needs ``except runlake.LakeError``.
+"""
+
+from __future__ import annotations
+
+
+class LakeError(Exception):
+    """Base class of every error runlake raises on purpose."""
+
+
+class InvalidTableName(LakeError, ValueError):
+    """A table name that does not match ``^[a-z][a-z0-9_]{0,62}$``."""
+
+
+class InvalidOption(LakeError, ValueError):
+    """An option outside its allowed values (a durability mode, a batch size, ...)."""
+
+
+class InvalidRecord(LakeError, ValueError):
+    """A record that cannot be stored: names the table, the field (key path) and the reason."""
+
+    def __init__(self, table: str, field: str | None, reason: str) -> None:
+        self.table = table
+        self.field = field
+        self.reason = reason
+        where = f"table {table!r}" + (f", field {field!r}" if field else "")
+        super().__init__(f"invalid record for {where}: {reason}")
+
+
+class CorruptLine(LakeError):
+    """A stored line in the middle of a segment that is not a valid record (strict reads)."""
+
+    def __init__(self, segment: str, offset: int, reason: str) -> None:
+        self.segment = segment
+        self.offset = offset
+        self.reason = reason
+        super().__init__(f"corrupt line in {segment} at byte {offset}: {reason}")
+
+
+class LockTimeout(LakeError, TimeoutError):
+    """A lock (a partition's append lock, a table's compaction lock) was not acquired in time."""
+
+
+class StorageError(LakeError, OSError):
+    """The file system refused an operation (permissions, disk full, I/O error); names the path."""

@@ -1,0 +1,108 @@
+"""``LearningRecordWriter``: the writer a pipeline uses. It never raises into the pipeline.
+
+What it cannot append it logs at WARNING (saying why), counts in ``failures`` and spills to the
+lake's ``deadletter/`` area; if even that is unwritable, to a fallback directory it reports in
+the warning and in ``fallback_dir``. Only if the fallback fails too is the record written into
+the log itself, at ERROR, so it is never lost silently. ``runlake replay-deadletter`` puts
+spilled records back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import orjson
+
+from runlake.deadletter import spill
+from runlake.ids import new_id
+from runlake.lake import Lake
+from runlake.segments import Durability
+
+log = logging.getLogger("runlake.failsafe")
+
+
+def default_fallback_dir() -> Path:
+    """``$RUNLAKE_FALLBACK_DIR``, else ``<tmp>/runlake-deadletter-<uid>``."""
+    configured = os.environ.get("RUNLAKE_FALLBACK_DIR")
+    if configured:
+        return Path(configured)
+    return Path(tempfile.gettempdir()) / f"runlake-deadletter-{os.getuid()}"
+
+
+class LearningRecordWriter:
+    """Append records for a pipeline without ever raising.
+
+    >>> writer = LearningRecordWriter("lake")       # doctest: +SKIP
+    >>> writer.write({"run_id": "r1", "model": "sdxl"})  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        lake_or_path: Lake | str | os.PathLike[str] | None = None,
+        table: str = "runs",
+        *,
+        durability: Durability = "fsync",
+        fallback_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.lake = lake_or_path if isinstance(lake_or_path, Lake) else Lake(lake_or_path)
+        self.table = table
+        self.durability: Durability = durability
+        self.fallback_dir = Path(fallback_dir) if fallback_dir else default_fallback_dir()
+        self.failures = 0
+        self.spilled = 0
+        self.spill_paths: set[Path] = set()
+        self.last_error: str | None = None
+        self._count_lock = threading.Lock()
+
+    def write(self, record: object) -> str | None:
+        """Append ``record``; return its id. On failure: warn, count, spill, return the id it
+        will have once replayed (``None`` only if it could not even be spilled)."""
+        record_id = _own_id(record) or new_id()
+        try:
+            return self.lake.append(self.table, record, durability=self.durability,
+                                    record_id=record_id)
+        except Exception as exc:  # the seed contract: recording never breaks the pipeline
+            return self._fail(record, record_id, exc)
+
+    def _fail(self, record: object, record_id: str, exc: Exception) -> str | None:
+        reason = f"{type(exc).__name__}: {exc}"
+        with self._count_lock:
+            self.failures += 1
+            self.last_error = reason
+        where = self._spill(record, record_id, reason)
+        if where is None:
+            return None
+        log.warning("runlake: could not append a record to table %r (%s); spilled it to %s "
+                    "(replay with: runlake replay-deadletter)", self.table, reason, where)
+        return record_id
+
+    def _spill(self, record: object, record_id: str, reason: str) -> Path | None:
+        for directory in (self.lake.paths.deadletter, self.fallback_dir):
+            try:
+                path = spill(directory, self.table, record_id, record, reason)
+            except Exception:  # noqa: S112 - try the next place; the last resort is the log
+                continue
+            with self._count_lock:
+                self.spilled += 1
+                self.spill_paths.add(path)
+            return path
+        log.error("runlake: could not append nor spill a record for table %r (%s); the record "
+                  "follows so it is not lost: %s", self.table, reason, _loose_json(record))
+        return None
+
+
+def _own_id(record: object) -> str | None:
+    value = record.get("record_id") if isinstance(record, dict) else getattr(
+        record, "record_id", None)
+    return value if isinstance(value, str) and value else None
+
+
+def _loose_json(record: object) -> str:
+    try:
+        return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except Exception:  # noqa: BLE001 - a log line must not fail
+        return repr(record)

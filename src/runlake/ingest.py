@@ -1,0 +1,63 @@
+"""Appending JSON Lines from a file or a pipe (``runlake append``), skipping bad lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+import orjson
+
+from runlake.errors import InvalidRecord
+from runlake.lake import Lake
+from runlake.segments import Durability
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A line that was not appended: its 1-based number and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    written: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def append_jsonl(
+    lake: Lake, table: str, stream: IO[bytes], *, durability: Durability = "flush"
+) -> IngestReport:
+    """Append every JSON object line of ``stream`` to ``table``; report lines that were not."""
+    report = IngestReport()
+    numbers: list[int] = []  # line number of the n-th parsed record
+
+    def rejected(index: int, exc: InvalidRecord) -> None:
+        field_note = f"field {exc.field!r}: " if exc.field else ""
+        report.rejected.append(Rejection(numbers[index], field_note + exc.reason))
+
+    records = _parse(stream, numbers, report)
+    report.written = lake.append_many(table, records, durability=durability,
+                                      on_invalid=rejected)
+    report.rejected.sort(key=lambda r: r.line)
+    return report
+
+
+def _parse(lines: Iterable[bytes], numbers: list[int], report: IngestReport) -> Iterator[object]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            report.rejected.append(Rejection(number, f"not valid JSON ({exc})"))
+            continue
+        if not isinstance(record, dict):
+            report.rejected.append(Rejection(number, "not a JSON object"))
+            continue
+        numbers.append(number)
+        yield record

@@ -1,0 +1,210 @@
+"""``Lake``: the one object users hold. A thin facade over the modules of the data's path."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import get_args
+
+from runlake.batching import PartitionBatch
+from runlake.deadletter import ReplayResult, replay
+from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
+from runlake.errors import InvalidOption, InvalidRecord
+from runlake.layout import LakePaths, default_root, validate_table
+from runlake.reader import RawScan
+from runlake.segments import (
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_SEGMENT_BYTES,
+    AppendOptions,
+    Durability,
+    append_buffer,
+)
+from runlake.status import LakeStatus, lake_status
+from runlake.writer import BufferedWriter
+
+# append_many holds at most this much serialized data before it starts writing, so a call
+# of up to this size is all-or-nothing when a record in it is invalid.
+ATOMIC_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LakeOptions:
+    """Tuning knobs of a lake's raw zone."""
+
+    segment_bytes: int = DEFAULT_SEGMENT_BYTES
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+
+    @property
+    def append(self) -> AppendOptions:
+        return AppendOptions(segment_bytes=self.segment_bytes, lock_timeout=self.lock_timeout)
+
+
+class Lake:
+    """An append-only lake of generation-run records rooted at a directory.
+
+    ``root`` defaults to ``$RUNLAKE_LAKE``, else ``./lake``; it is created on first write.
+
+    >>> lake = Lake("/tmp/demo-lake")                          # doctest: +SKIP
+    >>> lake.append("runs", {"model": "sdxl", "steps": 30})    # doctest: +SKIP
+    '019a2011bc647bf0876c63a2d7268df7'
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    ) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        self.paths = LakePaths(self.root)
+        self.options = LakeOptions(segment_bytes, lock_timeout, max_record_bytes)
+        self._deferred: dict[str, BufferedWriter] = {}
+        self._deferred_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Lake({str(self.root)!r})"
+
+    # -- append ---------------------------------------------------------------------------
+
+    def append(
+        self,
+        table: str,
+        record: object,
+        *,
+        durability: Durability = "fsync",
+        record_id: str | None = None,
+    ) -> str:
+        """Append one record; return its record id.
+
+        ``"fsync"``: on disk when this returns; ``"flush"``: handed to the OS; ``"none"``:
+        buffered in this ``Lake`` until :meth:`flush`, :meth:`close` or interpreter exit.
+        The id is the record's own ``record_id``, else ``record_id``, else a new time-ordered
+        one; appending the same id twice is an idempotent retry (compaction keeps one).
+        """
+        _check_durability(durability)
+        if durability == "none":
+            return self._deferred_writer(table).write(record, default_id=record_id)
+        envelope = self._enveloper(table).envelope(record, default_id=record_id)
+        path = self.paths.partition(table, envelope.date)
+        append_buffer(path, envelope.line, durability, self.options.append)
+        return envelope.record_id
+
+    def append_many(
+        self,
+        table: str,
+        records: Iterable[object],
+        *,
+        durability: Durability = "flush",
+        on_invalid: Callable[[int, InvalidRecord], None] | None = None,
+    ) -> int:
+        """Append records with one locked write per partition; return how many were written.
+
+        By default a bad record raises :class:`InvalidRecord` and, for calls of up to 64 MiB
+        of serialized records, nothing is written (a larger call writes in chunks, and the
+        error says how many were already written). With ``on_invalid``, a bad record is
+        passed to it with its index and skipped instead.
+        """
+        _check_durability(durability)
+        enveloper = self._enveloper(table)
+        batch = PartitionBatch(self.paths, table, self.options.append)
+        written = 0
+        for index, record in enumerate(records):
+            try:
+                batch.add(enveloper.envelope(record))
+            except InvalidRecord as exc:
+                if on_invalid is None:
+                    raise _at_index(exc, index, written) from exc
+                on_invalid(index, exc)
+            if batch.pending_bytes >= ATOMIC_BYTES:
+                written += batch.write(durability)
+        return written + batch.write(durability)
+
+    def writer(
+        self,
+        table: str,
+        *,
+        durability: Durability = "flush",
+        max_batch: int = 1000,
+        flush_interval: float | None = 1.0,
+    ) -> BufferedWriter:
+        """A thread-safe buffered writer for ``table`` that group-commits (see BufferedWriter).
+
+        ``durability`` applies to each batch it writes (``"none"`` writes like ``"flush"``:
+        the writer is already the buffer).
+        """
+        _check_durability(durability)
+        validate_table(table)
+        return BufferedWriter(
+            self.paths, table, durability="fsync" if durability == "fsync" else "flush",
+            max_batch=max_batch, flush_interval=flush_interval, options=self.options.append,
+            max_record_bytes=self.options.max_record_bytes,
+        )
+
+    def flush(self) -> None:
+        """Write records appended with ``durability="none"``."""
+        for writer in list(self._deferred.values()):
+            writer.flush()
+
+    def close(self) -> None:
+        """Flush and stop the buffers behind ``durability="none"`` appends."""
+        with self._deferred_lock:
+            writers, self._deferred = list(self._deferred.values()), {}
+        for writer in writers:
+            writer.close()
+
+    # -- read -----------------------------------------------------------------------------
+
+    def tables(self) -> list[str]:
+        """Names of the lake's tables, sorted."""
+        return self.paths.table_names()
+
+    def partitions(self, table: str) -> list[str]:
+        """Dates (``YYYY-MM-DD``) of a table's raw partitions, sorted."""
+        return self.paths.partition_dates(table)
+
+    def read_raw(self, table: str, *, strict: bool = False) -> RawScan:
+        """Iterate the table's stored records (raw zone). Corrupt lines are skipped and listed
+        in the result's ``corrupt``; with ``strict=True`` the first one raises CorruptLine."""
+        return RawScan(self.paths, validate_table(table), strict)
+
+    def replay_deadletter(self, directory: str | os.PathLike[str] | None = None) -> ReplayResult:
+        """Append records spilled by failsafe writers back; ``directory`` defaults to this
+        lake's ``deadletter/`` (pass a writer's ``fallback_dir`` to replay from there)."""
+        source = Path(directory) if directory is not None else self.paths.deadletter
+        return replay(self, source)
+
+    def status(self) -> LakeStatus:
+        """Tables, partitions, records and bytes of the raw zone."""
+        return lake_status(self.paths)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _enveloper(self, table: str) -> Enveloper:
+        return Enveloper(validate_table(table), max_record_bytes=self.options.max_record_bytes)
+
+    def _deferred_writer(self, table: str) -> BufferedWriter:
+        with self._deferred_lock:
+            writer = self._deferred.get(table)
+            if writer is None:
+                writer = self.writer(table, max_batch=10_000, flush_interval=None)
+                self._deferred[table] = writer
+            return writer
+
+
+def _check_durability(durability: str) -> None:
+    if durability not in get_args(Durability):
+        raise InvalidOption(f"durability must be one of {get_args(Durability)}, got {durability!r}")
+
+
+def _at_index(exc: InvalidRecord, index: int, written: int) -> InvalidRecord:
+    note = f"record #{index}: {exc.reason}" + (
+        f" ({written} earlier records were already written)" if written else
+        " (nothing was written)"
+    )
+    return InvalidRecord(exc.table, exc.field, note)

@@ -1,0 +1,109 @@
+"""Where things live on disk. The only module that turns names into paths.
+
+Nothing from a record becomes a path component except the validated table name and the
+computed UTC date (``date=YYYY-MM-DD``); segment names are generated here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from runlake.errors import InvalidTableName
+
+TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+PARTITION_PREFIX = "date="
+SEGMENT_PREFIX = "seg-"
+SEGMENT_SUFFIX = ".jsonl"
+LOCK_NAME = ".append.lock"
+_PARTITION = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
+_SEGMENT = re.compile(r"seg-(\d{6,})\.jsonl")
+
+
+def default_root() -> Path:
+    """``$RUNLAKE_LAKE`` if set, else ``./lake``."""
+    return Path(os.environ.get("RUNLAKE_LAKE") or "lake")
+
+
+def validate_table(name: object) -> str:
+    """Return ``name`` if it is a valid table name, else raise :class:`InvalidTableName`."""
+    if not isinstance(name, str) or TABLE_NAME.fullmatch(name) is None:
+        raise InvalidTableName(
+            f"invalid table name {name!r}: use 1-63 characters of a-z, 0-9 and _, "
+            "starting with a letter (for example 'runs')"
+        )
+    return name
+
+
+def segment_name(number: int) -> str:
+    return f"{SEGMENT_PREFIX}{number:06d}{SEGMENT_SUFFIX}"
+
+
+def segment_number(name: str) -> int | None:
+    match = _SEGMENT.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class LakePaths:
+    """The directories of one lake root."""
+
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def tables(self) -> Path:
+        return self.root / "tables"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def deadletter(self) -> Path:
+        return self.root / "deadletter"
+
+    def raw_table(self, table: str) -> Path:
+        return self.raw / validate_table(table)
+
+    def partition(self, table: str, date: str) -> Path:
+        return self.raw_table(table) / f"{PARTITION_PREFIX}{date}"
+
+    def table_names(self) -> list[str]:
+        """Tables that have raw data or a compacted table, sorted."""
+        names: set[str] = set()
+        for parent in (self.raw, self.tables):
+            if parent.is_dir():
+                names.update(p.name for p in parent.iterdir() if _is_table_dir(p))
+        return sorted(names)
+
+    def partition_dates(self, table: str) -> list[str]:
+        """The dates (``YYYY-MM-DD``) of a table's raw partitions, sorted."""
+        base = self.raw_table(table)
+        if not base.is_dir():
+            return []
+        dates = (_PARTITION.fullmatch(p.name) for p in base.iterdir() if p.is_dir())
+        return sorted(m.group(1) for m in dates if m)
+
+    def segments(self, table: str, date: str) -> list[Path]:
+        """A partition's segments in write order."""
+        return list_segments(self.partition(table, date))
+
+
+def list_segments(partition: Path) -> list[Path]:
+    """Segments of a partition directory, ordered by their number."""
+    try:
+        names = os.listdir(partition)
+    except FileNotFoundError:
+        return []
+    numbered = [(n, name) for name in names if (n := segment_number(name)) is not None]
+    return [partition / name for _, name in sorted(numbered)]
+
+
+def _is_table_dir(path: Path) -> bool:
+    return path.is_dir() and TABLE_NAME.fullmatch(path.name) is not None

@@ -1,0 +1,149 @@
+"""The raw zone's only writer: one locked append of one buffer to a partition's segment.
+
+Under the partition's lock: pick the current segment (rotating when it would pass the size
+limit), terminate a torn tail left by a killed writer, make ONE ``write`` in append mode, then
+fsync when asked. One write per batch is what keeps concurrent processes from interleaving
+records (invariant 2); terminating the torn tail is what keeps a valid record from being glued
+to garbage (invariant 3).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from filelock import FileLock
+from filelock import Timeout as FileLockTimeout
+
+from runlake.errors import LockTimeout, StorageError
+from runlake.layout import LOCK_NAME, list_segments, segment_name, segment_number
+
+Durability = Literal["fsync", "flush", "none"]
+DURABILITIES: tuple[Durability, ...] = ("fsync", "flush", "none")
+DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class AppendOptions:
+    """How partition appends behave."""
+
+    segment_bytes: int = DEFAULT_SEGMENT_BYTES
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+
+
+def append_buffer(
+    partition: Path, buffer: bytes, durability: Durability, options: AppendOptions
+) -> Path:
+    """Append ``buffer`` (whole lines) to the partition's current segment; return the segment."""
+    with storage_errors(partition):
+        created = _make_dirs(partition)
+        if created and durability == "fsync":
+            _fsync_dirs(created)
+        with partition_lock(partition, options.lock_timeout):
+            return _append_locked(partition, buffer, durability, options.segment_bytes)
+
+
+@contextmanager
+def partition_lock(partition: Path, timeout: float) -> Iterator[None]:
+    """Hold the partition's append lock; raise :class:`LockTimeout` after ``timeout`` seconds."""
+    lock = FileLock(partition / LOCK_NAME, timeout=timeout, thread_local=False)
+    try:
+        lock.acquire()
+    except FileLockTimeout as exc:
+        raise LockTimeout(
+            f"could not lock {partition} within {timeout:g}s: another process holds it "
+            "(raise lock_timeout, or look for a stuck writer)"
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _append_locked(partition: Path, buffer: bytes, durability: Durability, limit: int) -> Path:
+    segment, new = _current_segment(partition, len(buffer), limit)
+    fd = os.open(segment, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            buffer = b"\n" + buffer  # a killed writer left a torn line: end it, never glue to it
+        _write_all(fd, buffer)
+        if durability == "fsync":
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    if new and durability == "fsync":
+        _fsync_dirs([partition])
+    return segment
+
+
+def _current_segment(partition: Path, incoming: int, limit: int) -> tuple[Path, bool]:
+    segments = list_segments(partition)
+    if not segments:
+        return partition / segment_name(1), True
+    last = segments[-1]
+    size = last.stat().st_size
+    if size == 0 or size + incoming <= limit:
+        return last, False
+    number = segment_number(last.name) or 0
+    return partition / segment_name(number + 1), True
+
+
+def _write_all(fd: int, buffer: bytes) -> None:
+    # os.write on a regular file writes everything or raises; the loop guards against a
+    # short write (e.g. a signal) so a batch is never silently truncated.
+    view = memoryview(buffer)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _make_dirs(path: Path) -> list[Path]:
+    """Create ``path`` and missing parents; return the parents whose entries changed."""
+    if path.is_dir():
+        return []
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    path.mkdir(parents=True, exist_ok=True)
+    return [p.parent for p in missing]
+
+
+def _fsync_dirs(paths: list[Path]) -> None:
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def storage_errors(path: Path) -> Iterator[None]:
+    """Translate an OSError into :class:`StorageError` naming the path and a likely fix."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"cannot write {exc.filename or path}: {_reason(exc)}") from exc
+
+
+def _reason(exc: OSError) -> str:
+    hints = {
+        errno.ENOSPC: "disk full (free space or move the lake)",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EACCES: "permission denied (check the lake directory's owner and mode)",
+        errno.EPERM: "operation not permitted",
+        errno.EROFS: "read-only file system",
+        errno.EIO: "I/O error",
+    }
+    return hints.get(exc.errno or 0, exc.strerror or str(exc))
