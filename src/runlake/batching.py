@@ -12,37 +12,40 @@ from runlake.segments import AppendOptions, Durability, append_buffer
 
 @dataclass
 class PartitionBatch:
-    """Serialized lines of one table, grouped by partition date, waiting to be written."""
+    """Serialized lines of one table, grouped by partition date, waiting to be written.
+
+    Lines are copied into one growing buffer per partition at once: holding on to thousands
+    of small ``bytes`` objects instead made serialization several times slower (allocator
+    churn), and the buffer is what gets written anyway.
+    """
 
     paths: LakePaths
     table: str
     options: AppendOptions
-    lines: dict[str, list[bytes]] = field(default_factory=dict)
-    sizes: dict[str, int] = field(default_factory=dict)
+    buffers: dict[str, bytearray] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
     count: int = 0
+    pending_bytes: int = 0
 
-    def add(self, envelope: Envelope) -> int:
-        """Queue one record; return the pending size of its partition in bytes."""
+    def add(self, envelope: Envelope) -> None:
+        """Queue one record."""
         date = envelope.date
-        bucket = self.lines.get(date)
-        if bucket is None:
-            bucket = self.lines[date] = []
-            self.sizes[date] = 0
-        bucket.append(envelope.line)
-        self.sizes[date] += len(envelope.line)
+        buffer = self.buffers.get(date)
+        if buffer is None:
+            buffer = self.buffers[date] = bytearray()
+            self.counts[date] = 0
+        buffer += envelope.line
+        self.counts[date] += 1
         self.count += 1
-        return self.sizes[date]
+        self.pending_bytes += len(envelope.line)
 
     def extend(self, other: PartitionBatch) -> None:
         """Queue ``other``'s lines after this batch's, partition by partition."""
-        for date, lines in other.lines.items():
-            self.lines.setdefault(date, []).extend(lines)
-            self.sizes[date] = self.sizes.get(date, 0) + other.sizes[date]
+        for date, buffer in other.buffers.items():
+            self.buffers.setdefault(date, bytearray()).extend(buffer)
+            self.counts[date] = self.counts.get(date, 0) + other.counts[date]
         self.count += other.count
-
-    @property
-    def pending_bytes(self) -> int:
-        return sum(self.sizes.values())
+        self.pending_bytes += other.pending_bytes
 
     def write(self, durability: Durability, dates: Iterable[str] | None = None) -> int:
         """Write the given partitions (all by default), one buffer each; return records written.
@@ -51,11 +54,13 @@ class PartitionBatch:
         write leaves it pending for a retry.
         """
         written = 0
-        for date in list(self.lines if dates is None else dates):
-            lines = self.lines[date]
-            append_buffer(self.paths.partition(self.table, date), b"".join(lines), durability,
+        for date in list(self.buffers if dates is None else dates):
+            buffer = self.buffers[date]
+            append_buffer(self.paths.partition(self.table, date), bytes(buffer), durability,
                           self.options)
-            del self.lines[date], self.sizes[date]
-            written += len(lines)
-            self.count -= len(lines)
+            count = self.counts.pop(date)
+            del self.buffers[date]
+            self.count -= count
+            self.pending_bytes -= len(buffer)
+            written += count
         return written

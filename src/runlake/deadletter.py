@@ -8,9 +8,9 @@ appends the same ids and compaction keeps one of each.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
-import fcntl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,15 +27,20 @@ _SPILL_LOCK = threading.Lock()
 _LOOSE = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
 
-def spill(directory: Path, table: str, record_id: str, record: object, reason: str) -> Path:
+def spill(directory: Path, table: str, record_id: str, record: object, reason: str, *,
+          replayable: bool = True) -> Path:
     """Append one record to the dead-letter file of ``table`` under ``directory``; fsynced.
 
-    Serialization is best effort (unknown types become their ``str``) because the record may
-    be the very thing that failed validation; the reason says so.
+    A record that failed validation (``replayable=False``) is kept as best-effort JSON
+    (unknown types as their ``str``, NaN as null) plus its ``repr``, for a person to mend:
+    replaying it as is would store the altered copy.
     """
     now = datetime.now(timezone.utc)
-    entry = {"table": table, "record_id": record_id, "reason": reason,
-             "failed_at": now.isoformat(), "record": record}
+    entry: dict[str, object] = {"table": table, "record_id": record_id, "reason": reason,
+                                "failed_at": now.isoformat(), "replayable": replayable,
+                                "record": record}
+    if not replayable:
+        entry["record_repr"] = repr(record)
     line = orjson.dumps(entry, default=str, option=_LOOSE)
     path = directory / validate_table(table) / f"{now:%Y-%m-%d}-{os.getpid()}.jsonl"
     with _SPILL_LOCK:
@@ -115,6 +120,9 @@ def _replay_lines(
             continue
         try:
             entry = orjson.loads(line)
+            if not entry.get("replayable", True):
+                raise LakeError(f"record {entry['record_id']!r} was invalid ({entry['reason']}); "
+                                "mend it in the file and set replayable to true")
             lake.append(entry["table"], entry["record"], record_id=entry["record_id"])
             result.replayed += 1
         except (LakeError, orjson.JSONDecodeError, KeyError, TypeError) as exc:

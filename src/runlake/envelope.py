@@ -59,6 +59,37 @@ def parse_event_time(value: object, table: str = "?", field: str = "timestamp") 
     return moment.astimezone(UTC)
 
 
+def event_time_text(value: object, table: str = "?") -> str:
+    """The envelope's event time text for a ``timestamp`` value (see parse_event_time)."""
+    if type(value) is str:
+        moment = _parse_iso(value, table, "timestamp")
+        fast = _canonical_utc(value, moment)
+        if fast is not None:
+            return fast
+        return format_time(moment.replace(tzinfo=UTC) if moment.tzinfo is None
+                           else moment.astimezone(UTC))
+    return format_time(parse_event_time(value, table))
+
+
+def _canonical_utc(text: str, moment: datetime) -> str | None:
+    """The canonical text straight from ``text`` when it already is UTC in that layout.
+
+    Text that fromisoformat accepted as "YYYY-MM-DDTHH:MM:SS[.ffffff]", naive or with a zero
+    offset, is the canonical form up to its suffix; formatting a datetime would only cost
+    time (it was the slowest step of an append).
+    """
+    offset = moment.utcoffset()
+    if offset:
+        return None
+    if offset is not None:  # strip the zero offset's spelling: "Z", "z" or "+00:00"
+        text = text[:-1] if text[-1] in "Zz" else text[:-6]
+    size = len(text)
+    if (size == 19 or (size == 26 and text[19] == ".")) and text[4] == text[7] == "-" \
+            and text[10] == "T" and text[13] == text[16] == ":":
+        return text + ".000000Z" if size == 19 else text + "Z"
+    return None
+
+
 def _to_datetime(value: object, table: str, field: str) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -101,9 +132,10 @@ class Enveloper:
 
         The record id is the record's own ``record_id``, else ``default_id``, else a new one.
         """
-        fields = _fields(record, self.table)
-        record_id = _record_id(fields.get("record_id", default_id), self.table)
-        event_time = format_time(parse_event_time(fields.get("timestamp"), self.table))
+        fields = record if type(record) is dict else _fields(record, self.table)
+        own_id = fields.get("record_id")
+        record_id = (default_id or new_id()) if own_id is None else _record_id(own_id, self.table)
+        event_time = event_time_text(fields.get("timestamp"), self.table)
         line = self._dumps(record_id, event_time, record)
         return Envelope(record_id, event_time[:10], line)
 

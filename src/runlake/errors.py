@@ -46,3 +46,12 @@ class LockTimeout(LakeError, TimeoutError):
 
 class StorageError(LakeError, OSError):
     """The file system refused an operation (permissions, disk full, I/O error); names the path."""
+
+
+class BackendError(LakeError):
+    """An image-generation backend failed: not reachable, too slow, or it answered with an
+    error. Names the URL (or the backend) and what went wrong."""
+
+
+class ImportFailed(LakeError):
+    """An import could not run: its source is missing, unreadable or not what was expected."""

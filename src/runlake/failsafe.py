@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 
 from runlake.deadletter import spill
+from runlake.errors import InvalidRecord
 from runlake.ids import new_id
 from runlake.lake import Lake
 from runlake.segments import Durability
@@ -73,18 +74,20 @@ class LearningRecordWriter:
         with self._count_lock:
             self.failures += 1
             self.last_error = reason
-        where = self._spill(record, record_id, reason)
+        where = self._spill(record, record_id, reason, not isinstance(exc, InvalidRecord))
         if where is None:
             return None
         log.warning("runlake: could not append a record to table %r (%s); spilled it to %s "
                     "(replay with: runlake replay-deadletter)", self.table, reason, where)
         return record_id
 
-    def _spill(self, record: object, record_id: str, reason: str) -> Path | None:
+    def _spill(self, record: object, record_id: str, reason: str,
+               replayable: bool) -> Path | None:
         for directory in (self.lake.paths.deadletter, self.fallback_dir):
             try:
-                path = spill(directory, self.table, record_id, record, reason)
-            except Exception:  # noqa: S112 - try the next place; the last resort is the log
+                path = spill(directory, self.table, record_id, record, reason,
+                             replayable=replayable)
+            except Exception:
                 continue
             with self._count_lock:
                 self.spilled += 1
@@ -104,5 +107,5 @@ def _own_id(record: object) -> str | None:
 def _loose_json(record: object) -> str:
     try:
         return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except Exception:  # noqa: BLE001 - a log line must not fail
+    except Exception:
         return repr(record)

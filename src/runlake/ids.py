@@ -1,23 +1,36 @@
-"""Time-ordered unique record ids: UUIDv7 (RFC 9562) as 32 lowercase hex digits.
+"""Time-ordered unique record ids: 32 lowercase hex digits.
 
-48 bits of Unix milliseconds, the version and variant bits, then 74 random bits. CPython
-reseeds ``random`` in every forked child, so processes never share a sequence; the millisecond
-prefix makes ids sort by creation time. The dashless form is ~3x cheaper to format than the
-dashed one on the append hot path, and ``uuid.UUID(id)`` still parses it.
+Layout: 48 bits of Unix milliseconds, a 32-bit random process nonce, a 48-bit per-process
+sequence. Ids sort by creation time across processes (to the millisecond) and strictly within
+one; two processes collide only if they draw the same nonce in the same millisecond at the
+same sequence number. The nonce is drawn again in every forked child. This costs about a
+third of formatting a random UUIDv7 per record, which matters on the append hot path.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import random
 import time
 
-_VERSION_AND_VARIANT = (0x7 << 76) | (0b10 << 62)
-_RAND_B = (1 << 62) - 1
+
+def _new_process_state() -> tuple[str, itertools.count[int]]:
+    rng = random.SystemRandom()
+    return f"{rng.getrandbits(32):08x}", itertools.count(rng.getrandbits(40))
+
+
+_nonce, _sequence = _new_process_state()
+
+
+def _reset_after_fork() -> None:
+    global _nonce, _sequence
+    _nonce, _sequence = _new_process_state()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def new_id() -> str:
-    """A new UUIDv7 as hex, such as ``019a2011bc647bf0876c63a2d7268df7``."""
-    ms = time.time_ns() // 1_000_000
-    bits = random.getrandbits(74)
-    value = (ms << 80) | _VERSION_AND_VARIANT | ((bits >> 62) << 64) | (bits & _RAND_B)
-    return value.to_bytes(16, "big").hex()
+    """A new id such as ``019a2011bc64e1f0a2b300000a1c2d3e``."""
+    return f"{time.time_ns() // 1_000_000:012x}{_nonce}{next(_sequence) & 0xFFFFFFFFFFFF:012x}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -52,7 +52,10 @@ def append_buffer(
 @contextmanager
 def partition_lock(partition: Path, timeout: float) -> Iterator[None]:
     """Hold the partition's append lock; raise :class:`LockTimeout` after ``timeout`` seconds."""
-    lock = FileLock(partition / LOCK_NAME, timeout=timeout, thread_local=False)
+    # A fresh FileLock per call: flock is per open file, so threads exclude each other too.
+    # A short poll keeps a contended append's wait near the holder's write time.
+    lock = FileLock(partition / LOCK_NAME, timeout=timeout, thread_local=False,
+                    poll_interval=0.001)
     try:
         lock.acquire()
     except FileLockTimeout as exc:
@@ -66,21 +69,47 @@ def partition_lock(partition: Path, timeout: float) -> Iterator[None]:
         lock.release()
 
 
+# Per-process memo of each partition's current segment; it saves a directory listing and a
+# stat per append. It is only a hint: it is reopened without O_CREAT and its size is checked
+# under the lock, and a vanished or full hint falls back to listing the directory.
+_CURRENT: dict[Path, Path] = {}
+
+
 def _append_locked(partition: Path, buffer: bytes, durability: Durability, limit: int) -> Path:
-    segment, new = _current_segment(partition, len(buffer), limit)
-    fd = os.open(segment, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    fd, segment, new = _open_segment(partition, len(buffer), limit)
     try:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             buffer = b"\n" + buffer  # a killed writer left a torn line: end it, never glue to it
-        _write_all(fd, buffer)
-        if durability == "fsync":
-            os.fsync(fd)
+        _write_durably(fd, buffer, size, durability)
+    except OSError as exc:
+        exc.filename = exc.filename or str(segment)  # errors from write/fsync name no file
+        raise
     finally:
         os.close(fd)
     if new and durability == "fsync":
         _fsync_dirs([partition])
+    _CURRENT[partition] = segment
     return segment
+
+
+def _open_segment(partition: Path, incoming: int, limit: int) -> tuple[int, Path, bool]:
+    """Open the segment to append to: (descriptor, path, whether it was created)."""
+    hint = _CURRENT.get(partition)
+    if hint is not None:
+        try:
+            fd = os.open(hint, os.O_RDWR | os.O_APPEND)
+        except FileNotFoundError:
+            fd = -1
+        if fd >= 0:
+            size = os.fstat(fd).st_size
+            if size == 0 or size + incoming <= limit:
+                return fd, hint, False
+            os.close(fd)
+    segment, new = _current_segment(partition, incoming, limit)
+    # O_EXCL: a new segment's name is never reused, so offsets recorded for it stay valid.
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | (os.O_EXCL if new else 0)
+    return os.open(segment, flags, 0o644), segment, new
 
 
 def _current_segment(partition: Path, incoming: int, limit: int) -> tuple[Path, bool]:
@@ -93,6 +122,23 @@ def _current_segment(partition: Path, incoming: int, limit: int) -> tuple[Path, 
         return last, False
     number = segment_number(last.name) or 0
     return partition / segment_name(number + 1), True
+
+
+def _write_durably(fd: int, buffer: bytes, size: int, durability: Durability) -> None:
+    """Write and maybe fsync; on failure cut the segment back to ``size``.
+
+    A failed append (disk full mid-write, an fsync error) must leave no partial batch behind:
+    the caller will retry or spill those records, and a half-written copy would be a torn
+    line or a duplicate. We hold the partition lock, so nobody appended after ``size``.
+    """
+    try:
+        _write_all(fd, buffer)
+        if durability == "fsync":
+            os.fsync(fd)
+    except OSError:
+        with suppress(OSError):
+            os.ftruncate(fd, size)
+        raise
 
 
 def _write_all(fd: int, buffer: bytes) -> None:

@@ -28,13 +28,15 @@ def sweep_records(seeds: int = 2, *, seed: int = 7) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     grid = itertools.product(MODELS, SAMPLERS, CFG_SCALES, STEPS, range(seeds))
     for index, (model, sampler, cfg, steps, image_seed) in enumerate(grid):
-        yield run_record(index, model, sampler, cfg, steps, 1000 + image_seed, rng)
+        yield run_record(index, (model, sampler, cfg, steps, 1000 + image_seed), rng)
 
 
 def run_record(
-    index: int, model: str, sampler: str, cfg: float, steps: int, seed: int, rng: random.Random
+    index: int, cell: tuple[str, str, float, int, int], rng: random.Random
 ) -> dict[str, Any]:
-    """One StableNew-shaped learning record for a txt2img run."""
+    """One StableNew-shaped learning record for a txt2img run of a (model, sampler, cfg, steps,
+    seed) sweep cell."""
+    model, sampler, cfg, steps, seed = cell
     prompt = PROMPTS[index % len(PROMPTS)]
     config = {
         "model": model, "prompt": prompt, "negative_prompt": "lowres, watermark",

@@ -50,6 +50,7 @@ class BufferedWriter:
         self._pending = PartitionBatch(paths, table, options)
         self._lock = threading.Lock()  # guards _pending
         self._flush_lock = threading.Lock()  # one flush at a time keeps batches in order
+        self._in_flight = 0
         self._closed = False
         self._stop = threading.Event()
         self._thread = self._start_flusher(flush_interval)
@@ -69,19 +70,22 @@ class BufferedWriter:
 
     @property
     def pending(self) -> int:
-        """Records queued and not yet written."""
-        return self._pending.count
+        """Records not yet written: queued, or in a flush that has not returned."""
+        return self._pending.count + self._in_flight
 
     def flush(self) -> int:
         """Write every queued record (one append per partition); return how many were written."""
         with self._flush_lock:
             with self._lock:
                 batch, self._pending = self._pending, self._fresh_batch()
+                self._in_flight = batch.count
             try:
                 return batch.write(self.durability)
             except BaseException:
                 self._requeue(batch)
                 raise
+            finally:
+                self._in_flight = 0
 
     def close(self) -> None:
         """Flush and stop the background flusher. Safe to call twice."""
@@ -128,7 +132,7 @@ class BufferedWriter:
 
     def _flush_periodically(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            if self._pending.count:
+            if self.pending:
                 try:
                     self.flush()
                 except LakeError as exc:  # kept queued; retried next tick, raised by flush()

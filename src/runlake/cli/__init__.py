@@ -26,7 +26,7 @@ def main() -> None:
         _fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INTERRUPTED)
-    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback
+    except Exception as exc:  # the CLI promises one line, never a traceback
         _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", EXIT_FAILED)
 
 
