@@ -29,15 +29,15 @@ class PartitionBatch:
 
     def add(self, envelope: Envelope) -> None:
         """Queue one record."""
-        date = envelope.date
-        buffer = self.buffers.get(date)
-        if buffer is None:
-            buffer = self.buffers[date] = bytearray()
-            self.counts[date] = 0
-        buffer += envelope.line
-        self.counts[date] += 1
+        _, date, line = envelope
+        try:
+            self.buffers[date] += line
+            self.counts[date] += 1
+        except KeyError:
+            self.buffers[date] = bytearray(line)
+            self.counts[date] = 1
         self.count += 1
-        self.pending_bytes += len(envelope.line)
+        self.pending_bytes += len(line)
 
     def extend(self, other: PartitionBatch) -> None:
         """Queue ``other``'s lines after this batch's, partition by partition."""
@@ -56,7 +56,7 @@ class PartitionBatch:
         written = 0
         for date in list(self.buffers if dates is None else dates):
             buffer = self.buffers[date]
-            append_buffer(self.paths.partition(self.table, date), bytes(buffer), durability,
+            append_buffer(self.paths.partition(self.table, date), buffer, durability,
                           self.options)
             count = self.counts.pop(date)
             del self.buffers[date]

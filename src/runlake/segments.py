@@ -38,7 +38,7 @@ class AppendOptions:
 
 
 def append_buffer(
-    partition: Path, buffer: bytes, durability: Durability, options: AppendOptions
+    partition: Path, buffer: bytes | bytearray, durability: Durability, options: AppendOptions
 ) -> Path:
     """Append ``buffer`` (whole lines) to the partition's current segment; return the segment."""
     with storage_errors(partition):
@@ -75,7 +75,9 @@ def partition_lock(partition: Path, timeout: float) -> Iterator[None]:
 _CURRENT: dict[Path, Path] = {}
 
 
-def _append_locked(partition: Path, buffer: bytes, durability: Durability, limit: int) -> Path:
+def _append_locked(
+    partition: Path, buffer: bytes | bytearray, durability: Durability, limit: int
+) -> Path:
     fd, segment, new = _open_segment(partition, len(buffer), limit)
     try:
         size = os.fstat(fd).st_size
@@ -124,7 +126,9 @@ def _current_segment(partition: Path, incoming: int, limit: int) -> tuple[Path, 
     return partition / segment_name(number + 1), True
 
 
-def _write_durably(fd: int, buffer: bytes, size: int, durability: Durability) -> None:
+def _write_durably(
+    fd: int, buffer: bytes | bytearray, size: int, durability: Durability
+) -> None:
     """Write and maybe fsync; on failure cut the segment back to ``size``.
 
     A failed append (disk full mid-write, an fsync error) must leave no partial batch behind:
@@ -141,7 +145,7 @@ def _write_durably(fd: int, buffer: bytes, size: int, durability: Durability) ->
         raise
 
 
-def _write_all(fd: int, buffer: bytes) -> None:
+def _write_all(fd: int, buffer: bytes | bytearray) -> None:
     # os.write on a regular file writes everything or raises; the loop guards against a
     # short write (e.g. a signal) so a batch is never silently truncated.
     view = memoryview(buffer)
