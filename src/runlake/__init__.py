@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from runlake.deadletter import ReplayResult
 from runlake.errors import (
+    BackendError,
     CorruptLine,
+    ImportFailed,
     InvalidOption,
     InvalidRecord,
     InvalidTableName,
@@ -18,8 +20,42 @@ from runlake.errors import (
     StorageError,
 )
 from runlake.failsafe import LearningRecordWriter
+from runlake.importers import (
+    ImportReport,
+    Infotext,
+    format_infotext,
+    import_images,
+    import_stablenew,
+    parse_infotext,
+)
 from runlake.ingest import IngestReport, append_jsonl
 from runlake.lake import Lake, LakeOptions
+from runlake.learning import (
+    Backend,
+    DemoResult,
+    Experiment,
+    GenerationResult,
+    JobEvent,
+    JobResult,
+    JobService,
+    LearningController,
+    LearningJobContext,
+    LearningRecord,
+    NormalizedJobRecord,
+    NumericRange,
+    OfflineBackend,
+    PipelineController,
+    PipelineRunner,
+    RandomizerPlan,
+    RatingRecord,
+    RunResult,
+    VariantState,
+    VariantStatus,
+    WebUIBackend,
+    plan_sweep,
+    run_demo,
+    value_range,
+)
 from runlake.reader import RawScan, StoredRecord
 from runlake.status import LakeStatus, TableStatus
 from runlake.writer import BufferedWriter
@@ -27,22 +63,54 @@ from runlake.writer import BufferedWriter
 __version__ = "0.1.0"
 
 __all__ = [
+    "Backend",
+    "BackendError",
     "BufferedWriter",
     "CorruptLine",
+    "DemoResult",
+    "Experiment",
+    "GenerationResult",
+    "ImportFailed",
+    "ImportReport",
+    "Infotext",
     "IngestReport",
     "InvalidOption",
     "InvalidRecord",
     "InvalidTableName",
+    "JobEvent",
+    "JobResult",
+    "JobService",
     "Lake",
     "LakeError",
     "LakeOptions",
     "LakeStatus",
+    "LearningController",
+    "LearningJobContext",
+    "LearningRecord",
     "LearningRecordWriter",
     "LockTimeout",
+    "NormalizedJobRecord",
+    "NumericRange",
+    "OfflineBackend",
+    "PipelineController",
+    "PipelineRunner",
+    "RandomizerPlan",
+    "RatingRecord",
     "RawScan",
     "ReplayResult",
+    "RunResult",
     "StorageError",
     "StoredRecord",
     "TableStatus",
+    "VariantState",
+    "VariantStatus",
+    "WebUIBackend",
     "append_jsonl",
+    "format_infotext",
+    "import_images",
+    "import_stablenew",
+    "parse_infotext",
+    "plan_sweep",
+    "run_demo",
+    "value_range",
 ]

@@ -14,7 +14,6 @@ from runlake.ingest import append_jsonl
 from runlake.lake import Lake
 from runlake.segments import Durability
 from runlake.status import LakeStatus
-from runlake.synthetic import sweep_records
 
 console = Console()
 console_err = Console(stderr=True)
@@ -107,20 +106,6 @@ def replay_deadletter(
                   f"(kept), {result.files_done} files done", highlight=False)
     if result.failed:
         raise typer.Exit(1)
-
-
-@app.command()
-def demo(
-    seeds: Annotated[int, typer.Option(help="Seeds per sweep cell.")] = 2,
-) -> None:
-    """Append a realistic generated sweep to the runs table, then show the status.
-
-    Example: runlake demo --seeds 3
-    """
-    lake = State.lake()
-    written = lake.append_many("runs", sweep_records(seeds))
-    console.print(f"appended a sweep of {written} runs to {lake.root}", highlight=False)
-    print_status(lake.status())
 
 
 def print_status(result: LakeStatus) -> None:

@@ -1,0 +1,93 @@
+"""The ``import`` commands (StableNew logs, WebUI PNGs) and ``demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from runlake.cli.app import State, app, console, console_err, print_status
+from runlake.importers import ImportReport, import_images, import_stablenew
+from runlake.learning.demo import DemoResult, run_demo
+
+import_app = typer.Typer(
+    name="import",
+    help="Import existing generation logs and images into the lake.",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("stablenew")
+def import_stablenew_command(
+    path: Annotated[Path, typer.Argument(help="A StableNew learning_records.jsonl file.")],
+) -> None:
+    """Import a StableNew learning_records.jsonl into the runs and ratings tables.
+
+    Re-importing the same file appends nothing.
+
+    Example: runlake import stablenew ~/StableNew/data/learning/learning_records.jsonl
+    """
+    _print_report(import_stablenew(State.lake(), path))
+
+
+@import_app.command("images")
+def import_images_command(
+    directory: Annotated[Path, typer.Argument(help="A folder of PNGs (searched recursively).")],
+) -> None:
+    """Import the generation parameters embedded in PNG images into the runs table.
+
+    Reads the WebUI's "parameters" text chunk; PNGs without one are counted and skipped.
+    Re-importing the same images appends nothing.
+
+    Example: runlake import images ~/stable-diffusion-webui/outputs/txt2img-images
+    """
+    _print_report(import_images(State.lake(), directory))
+
+
+@app.command()
+def demo(
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per grid cell.")] = 2,
+    images: Annotated[
+        Path | None,
+        typer.Option(help="Where to save the PNGs (default: <lake>/demo_images)."),
+    ] = None,
+) -> None:
+    """Run a real demo sweep (3 models x 4 samplers x 3 CFG x seeds, plus a steps
+    experiment) through the learning hooks on the offline backend, rate the images, and
+    append runs, job events and ratings.
+
+    Example: runlake --lake /tmp/lake demo --seeds 3
+    """
+    lake = State.lake()
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("running jobs", total=None)
+        result = run_demo(lake, seeds=seeds, images_dir=images or lake.root / "demo_images",
+                          progress=lambda done, total: bar.update(task, completed=done,
+                                                                  total=total))
+    _print_demo(result, lake.root)
+    print_status(lake.status())
+
+
+def _print_report(report: ImportReport) -> None:
+    for problem in report.problems:
+        console_err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False,
+                          soft_wrap=True)
+    appended = ", ".join(f"{count} to {table!r}" for table, count in report.appended.items())
+    console.print(f"appended {appended}; already present {report.already_present}; "
+                  f"skipped {report.skipped}", highlight=False)
+
+
+def _print_demo(result: DemoResult, root: Path) -> None:
+    console.print(f"appended {result.runs} runs, {result.job_events} job events and "
+                  f"{result.ratings} ratings to {root} ({result.failed_jobs} jobs failed, "
+                  f"{result.write_failures} writes spilled)", highlight=False)
+    table = Table(title="simulated ratings by knob", title_justify="left")
+    for column in ("knob", "value", "runs", "mean rating"):
+        table.add_column(column, justify="left" if column in ("knob", "value") else "right")
+    for row in result.summary:
+        table.add_row(row.knob, str(row.value), str(row.runs), f"{row.mean_rating:.2f}")
+    console.print(table)

@@ -1,0 +1,184 @@
+"""The AUTOMATIC1111 / Forge "infotext": a run's generation parameters as text.
+
+The WebUI embeds it in a PNG's ``parameters`` text chunk::
+
+    a red fox in the snow            <- prompt (any number of lines)
+    Negative prompt: lowres          <- optional; may span lines too
+    Steps: 28, Sampler: DPM++ 2M, CFG scale: 6.5, Seed: 42, Size: 832x1216, ...
+
+The last line holds ``Key: value`` pairs separated by ``", "``; a value holding a comma, a
+colon or a newline is a JSON string. The parser follows the WebUI's own: the last line counts
+as parameters only if it holds at least three pairs, and every line is stripped.
+
+>>> info = parse_infotext("a fox\\nSteps: 20, Sampler: Euler a, CFG scale: 7")
+>>> info.config()["cfg_scale"]
+7.0
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+NEGATIVE_PREFIX = "Negative prompt:"
+_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+_MIN_PARAMS = 3  # the WebUI's rule for telling a parameters line from a prompt line
+_SIZE = re.compile(r"(\d+)x(\d+)")
+# Schedulers that versions before 1.9 fused into the sampler name ("DPM++ 2M Karras").
+FUSED_SCHEDULERS = ("Karras", "Exponential", "SGM Uniform", "Polyexponential")
+
+# WebUI label -> (config key, converter); every other label becomes its snake_case, as text.
+_KNOWN: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "Steps": ("steps", int),
+    "Sampler": ("sampler_name", str),
+    "Schedule type": ("scheduler", str),
+    "CFG scale": ("cfg_scale", float),
+    "Seed": ("seed", int),
+    "Model": ("model", str),
+    "Model hash": ("model_hash", str),
+    "Denoising strength": ("denoising_strength", float),
+    "Clip skip": ("clip_skip", int),
+    "Hires upscale": ("hr_scale", float),
+    "Hires steps": ("hr_second_pass_steps", int),
+    "Hires upscaler": ("hr_upscaler", str),
+    "VAE": ("vae", str),
+    "Variation seed": ("subseed", int),
+    "Variation seed strength": ("subseed_strength", float),
+}
+_LABELS = {key: label for label, (key, _) in _KNOWN.items()}
+# The order the WebUI writes its labels in; others follow in the order they came.
+_ORDER = ("Steps", "Sampler", "Schedule type", "CFG scale", "Seed", "Size", "Model hash",
+          "Model", "VAE", "Denoising strength", "Clip skip")
+
+
+@dataclass(frozen=True)
+class Infotext:
+    """One parsed infotext: prompts and every ``Key: value`` pair as text, in order."""
+
+    prompt: str = ""
+    negative_prompt: str = ""
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+    def config(self) -> dict[str, Any]:
+        """A stage config (``steps``, ``sampler_name``, ``cfg_scale``, ...) with typed values.
+
+        Known labels get their WebUI config key and type (text that does not convert stays
+        text); ``Size`` becomes ``width``/``height``; a fused sampler name is split into
+        sampler and scheduler; any other label becomes its snake_case with its text.
+        """
+        config: dict[str, Any] = {"prompt": self.prompt, "negative_prompt": self.negative_prompt}
+        for label, text in self.parameters.items():
+            config.update(_convert(label, text))
+        if "scheduler" not in config and isinstance(config.get("sampler_name"), str):
+            config["sampler_name"], scheduler = split_sampler(config["sampler_name"])
+            if scheduler is not None:
+                config["scheduler"] = scheduler
+        return config
+
+    @property
+    def stage(self) -> str:
+        """``img2img`` when it has a denoising strength but no hires pass, else ``txt2img``."""
+        hires = any(label.startswith("Hires ") for label in self.parameters)
+        return "img2img" if "Denoising strength" in self.parameters and not hires else "txt2img"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Infotext:
+        """The infotext the WebUI would write for a stage config (the inverse of config())."""
+        parameters: dict[str, str] = {}
+        if "width" in config and "height" in config:
+            parameters["Size"] = f"{config['width']}x{config['height']}"
+        for key, value in config.items():
+            if key in ("prompt", "negative_prompt", "width", "height") or value is None:
+                continue
+            parameters[_LABELS.get(key, _label(key))] = _text(value)
+        ordered = dict(sorted(parameters.items(), key=lambda item: _rank(item[0])))
+        return cls(str(config.get("prompt") or ""), str(config.get("negative_prompt") or ""),
+                   ordered)
+
+
+def split_sampler(name: str) -> tuple[str, str | None]:
+    """``("DPM++ 2M", "Karras")`` for ``"DPM++ 2M Karras"``; a plain name has no scheduler."""
+    for scheduler in FUSED_SCHEDULERS:
+        if name.endswith(" " + scheduler):
+            return name[: -len(scheduler) - 1], scheduler
+    return name, None
+
+
+def parse_infotext(text: str) -> Infotext:
+    """Parse an infotext; text without a parameters line is all prompt."""
+    lines = text.strip().replace("\r\n", "\n").split("\n")
+    parameters: dict[str, str] = {}
+    if len(_PARAM.findall(lines[-1])) >= _MIN_PARAMS:
+        parameters = {key: _unquote(value) for key, value in _PARAM.findall(lines.pop())}
+    prompt, negative = _split_prompts([line.strip() for line in lines])
+    return Infotext(prompt, negative, parameters)
+
+
+def format_infotext(info: Infotext) -> str:
+    """The text the WebUI writes for ``info`` (values quoted where the format needs it)."""
+    lines = [info.prompt] if info.prompt else []
+    if info.negative_prompt:
+        lines.append(f"{NEGATIVE_PREFIX} {info.negative_prompt}")
+    lines.append(", ".join(f"{key}: {_quote(value)}" for key, value in info.parameters.items()))
+    return "\n".join(lines)
+
+
+def _split_prompts(lines: list[str]) -> tuple[str, str]:
+    prompt: list[str] = []
+    negative: list[str] = []
+    for line in lines:
+        if not negative and line.startswith(NEGATIVE_PREFIX):
+            negative.append(line[len(NEGATIVE_PREFIX):].strip())
+        elif negative:
+            negative.append(line)
+        else:
+            prompt.append(line)
+    return "\n".join(prompt).strip(), "\n".join(negative).strip()
+
+
+def _convert(label: str, text: str) -> dict[str, Any]:
+    if label == "Size" and (size := _SIZE.fullmatch(text)):
+        return {"width": int(size.group(1)), "height": int(size.group(2))}
+    key, convert = _KNOWN.get(label, (_snake(label), str))
+    try:
+        return {key: convert(text)}
+    except ValueError:  # "Steps: many" stays text; normalization decides what it means
+        return {key: text}
+
+
+def _quote(value: str) -> str:
+    # JSON-quote whenever a bare value would not read back the same.
+    bare_safe = value and value == value.strip() and not any(c in value for c in ',:\n"')
+    return value if bare_safe else json.dumps(value, ensure_ascii=False)
+
+
+def _unquote(value: str) -> str:
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return value
+    try:
+        return str(json.loads(value))
+    except json.JSONDecodeError:  # a bare value that merely starts and ends with a quote
+        return value
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # the WebUI writes "CFG scale: 7" for 7.0
+    return str(value)
+
+
+def _rank(label: str) -> int:
+    return _ORDER.index(label) if label in _ORDER else len(_ORDER)
+
+
+def _snake(label: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", label.lower()).strip("_")
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
