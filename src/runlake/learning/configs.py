@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 Stage = Literal["txt2img", "img2img", "upscale"]
 GENERATION_STAGES: tuple[Stage, ...] = ("txt2img", "img2img")
+_PER_BATCH = ("batch_size", "n_iter")
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,10 +47,13 @@ def stage_plan(config: Mapping[str, Any]) -> list[Stage]:
 
 def stage_config(config: Mapping[str, Any], stage: Stage) -> dict[str, Any]:
     """The settings one stage runs with. img2img inherits txt2img's prompt, model, seed and
-    so on (a refiner pass rarely restates them); its own keys win."""
+    so on (a refiner pass rarely restates them), but not its batch size: it runs once per
+    image it refines. Its own keys win."""
     own = _section(config, stage)
     if stage == "img2img":
-        return merge(_section(config, "txt2img"), own)
+        inherited = {key: value for key, value in _section(config, "txt2img").items()
+                     if key not in _PER_BATCH}
+        return merge(inherited, own)
     return own
 
 
