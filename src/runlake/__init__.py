@@ -7,17 +7,20 @@
 
 from __future__ import annotations
 
+from runlake.compare import compare
 from runlake.deadletter import ReplayResult
 from runlake.errors import (
     BackendError,
     CorruptLine,
     ImportFailed,
     InvalidOption,
+    InvalidQuery,
     InvalidRecord,
     InvalidTableName,
     LakeError,
     LockTimeout,
     StorageError,
+    UnknownColumn,
 )
 from runlake.failsafe import LearningRecordWriter
 from runlake.importers import (
@@ -56,6 +59,7 @@ from runlake.learning import (
     run_demo,
     value_range,
 )
+from runlake.ratings import join_ratings
 from runlake.reader import RawScan, StoredRecord
 from runlake.status import LakeStatus, TableStatus
 from runlake.writer import BufferedWriter
@@ -75,6 +79,7 @@ __all__ = [
     "Infotext",
     "IngestReport",
     "InvalidOption",
+    "InvalidQuery",
     "InvalidRecord",
     "InvalidTableName",
     "JobEvent",
@@ -102,13 +107,16 @@ __all__ = [
     "StorageError",
     "StoredRecord",
     "TableStatus",
+    "UnknownColumn",
     "VariantState",
     "VariantStatus",
     "WebUIBackend",
     "append_jsonl",
+    "compare",
     "format_infotext",
     "import_images",
     "import_stablenew",
+    "join_ratings",
     "parse_infotext",
     "plan_sweep",
     "run_demo",

@@ -55,3 +55,22 @@ class BackendError(LakeError):
 
 class ImportFailed(LakeError):
     """An import could not run: its source is missing, unreadable or not what was expected."""
+
+
+class UnknownColumn(LakeError, KeyError):
+    """A knob, metric or config path that a frame does not have; names it and close matches."""
+
+    def __init__(self, name: str, suggestions: list[str], *, also_tried: str | None = None) -> None:
+        self.name = name
+        self.suggestions = suggestions
+        tried = f" (nor {also_tried!r})" if also_tried else ""
+        hint = f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
+        super().__init__(f"no column {name!r}{tried}{hint}")
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ shows the repr of the message, quotes and all.
+        return str(self.args[0])
+
+
+class InvalidQuery(LakeError, ValueError):
+    """A filter or metric that cannot be evaluated on a frame (bad syntax, wrong type)."""
