@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+from runlake.compact import CompactionProgress, CompactionResult, TableCompaction
 from runlake.compare import compare
 from runlake.deadletter import ReplayResult
 from runlake.errors import (
     BackendError,
+    CompactionConflict,
+    CompactionError,
     CorruptLine,
     ImportFailed,
     InvalidOption,
@@ -59,6 +62,7 @@ from runlake.learning import (
     run_demo,
     value_range,
 )
+from runlake.maintenance import OptimizeResult, TableOptimize, TableVacuum, VacuumResult
 from runlake.ratings import join_ratings
 from runlake.reader import RawScan, StoredRecord
 from runlake.status import LakeStatus, TableStatus
@@ -70,6 +74,10 @@ __all__ = [
     "Backend",
     "BackendError",
     "BufferedWriter",
+    "CompactionConflict",
+    "CompactionError",
+    "CompactionProgress",
+    "CompactionResult",
     "CorruptLine",
     "DemoResult",
     "Experiment",
@@ -97,6 +105,7 @@ __all__ = [
     "NormalizedJobRecord",
     "NumericRange",
     "OfflineBackend",
+    "OptimizeResult",
     "PipelineController",
     "PipelineRunner",
     "RandomizerPlan",
@@ -106,8 +115,12 @@ __all__ = [
     "RunResult",
     "StorageError",
     "StoredRecord",
+    "TableCompaction",
+    "TableOptimize",
     "TableStatus",
+    "TableVacuum",
     "UnknownColumn",
+    "VacuumResult",
     "VariantState",
     "VariantStatus",
     "WebUIBackend",

@@ -74,3 +74,11 @@ class UnknownColumn(LakeError, KeyError):
 
 class InvalidQuery(LakeError, ValueError):
     """A filter or metric that cannot be evaluated on a frame (bad syntax, wrong type)."""
+
+
+class CompactionError(LakeError):
+    """Compaction could not commit (a Delta or Parquet failure); nothing was committed."""
+
+
+class CompactionConflict(CompactionError):
+    """Another compactor committed to the table first; this run committed nothing (rerun)."""

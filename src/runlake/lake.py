@@ -10,10 +10,26 @@ from pathlib import Path
 from typing import get_args
 
 from runlake.batching import PartitionBatch
+from runlake.compact import (
+    DEFAULT_BATCH_BYTES,
+    CompactionResult,
+    CompactOptions,
+    Progress,
+    compact,
+)
+from runlake.datafiles import Compression, FileOptions
 from runlake.deadletter import ReplayResult, replay
 from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
 from runlake.errors import InvalidOption, InvalidRecord
 from runlake.layout import LakePaths, default_root, validate_table
+from runlake.maintenance import (
+    DEFAULT_RETENTION_HOURS,
+    DEFAULT_TARGET_SIZE,
+    OptimizeResult,
+    VacuumResult,
+    optimize,
+    vacuum,
+)
 from runlake.reader import RawScan
 from runlake.segments import (
     DEFAULT_LOCK_TIMEOUT,
@@ -183,7 +199,58 @@ class Lake:
         """Tables, partitions, records and bytes of the raw zone."""
         return lake_status(self.paths)
 
+    # -- compact and maintain -------------------------------------------------------------
+
+    def compact(
+        self,
+        table: str | None = None,
+        *,
+        progress: Progress | None = None,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        lock_timeout: float | None = None,
+        compression: Compression = "zstd",
+    ) -> CompactionResult:
+        """Move the pending raw records of ``table`` (every table when ``None``) into its
+        Delta table ``tables/<table>/``, exactly once, in one commit per table.
+
+        Bad lines go to ``quarantine/<table>/``. ``progress`` is called after every batch
+        (of at most ``batch_bytes`` of raw lines, which bounds memory). Raises
+        :class:`LockTimeout` when another compaction holds the table for ``lock_timeout``
+        seconds (default: the lake's). See docs/compaction.md.
+
+        >>> lake.compact("runs").records                  # doctest: +SKIP
+        1440
+        """
+        if batch_bytes < 1:
+            raise InvalidOption(f"batch_bytes must be positive, got {batch_bytes}")
+        options = CompactOptions(batch_bytes, self._lock_timeout(lock_timeout),
+                                 FileOptions(compression=compression))
+        return compact(self.paths, table, options=options, progress=progress)
+
+    def optimize(
+        self, table: str | None = None, *, target_size: int = DEFAULT_TARGET_SIZE,
+        lock_timeout: float | None = None,
+    ) -> OptimizeResult:
+        """Merge small Parquet files of ``table`` (every table when ``None``)."""
+        return optimize(self.paths, table, target_size=target_size,
+                        lock_timeout=self._lock_timeout(lock_timeout))
+
+    def vacuum(
+        self, table: str | None = None, *, retention_hours: float = DEFAULT_RETENTION_HOURS,
+        raw_retention_days: float | None = None, dry_run: bool = False,
+        lock_timeout: float | None = None,
+    ) -> VacuumResult:
+        """Delete data files no commit references (left by a killed compaction), files the
+        table dropped more than ``retention_hours`` ago and, only if ``raw_retention_days``
+        is given, raw segments fully compacted and untouched for that long."""
+        return vacuum(self.paths, table, retention_hours=retention_hours,
+                      raw_retention_days=raw_retention_days, dry_run=dry_run,
+                      lock_timeout=self._lock_timeout(lock_timeout))
+
     # -- internals ------------------------------------------------------------------------
+
+    def _lock_timeout(self, timeout: float | None) -> float:
+        return self.options.lock_timeout if timeout is None else timeout
 
     def _enveloper(self, table: str) -> Enveloper:
         return Enveloper(validate_table(table), max_record_bytes=self.options.max_record_bytes)

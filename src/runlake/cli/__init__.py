@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+import runlake.cli.compaction  # registers the compact, optimize and vacuum commands
 import runlake.cli.learning  # noqa: F401
 from runlake.cli.app import app, console_err
 from runlake.errors import LakeError, LockTimeout

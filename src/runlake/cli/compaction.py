@@ -1,0 +1,158 @@
+"""The ``compact``, ``optimize`` and ``vacuum`` commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from runlake.cli.app import State, app, console
+from runlake.compact import DEFAULT_BATCH_BYTES, CompactionProgress, CompactionResult
+from runlake.compact import Progress as ProgressCallback
+from runlake.maintenance import (
+    DEFAULT_RETENTION_HOURS,
+    DEFAULT_TARGET_SIZE,
+    OptimizeResult,
+    VacuumResult,
+)
+
+_MIB = 1024 * 1024
+TableArgument = Annotated[
+    str | None, typer.Argument(help="Table name (default: every table).", show_default=False)
+]
+LockTimeoutOption = Annotated[
+    float | None,
+    typer.Option("--lock-timeout", help="Seconds to wait for another compaction or "
+                 "maintenance run of the same table (default: 60); exit code 3 after that."),
+]
+
+
+@app.command()
+def compact(
+    table: TableArgument = None,
+    lock_timeout: LockTimeoutOption = None,
+    batch_mb: Annotated[
+        int, typer.Option("--batch-mb", min=1, help="Raw MiB per batch (bounds memory).")
+    ] = DEFAULT_BATCH_BYTES // _MIB,
+) -> None:
+    """Move pending raw records into the Delta tables under tables/, exactly once.
+
+    Bad lines go to quarantine/<table>/ and are counted; the rest is committed.
+
+    Example: runlake compact runs
+    """
+    with _progress_bar() as callback:
+        result = State.lake().compact(table, progress=callback, batch_bytes=batch_mb * _MIB,
+                                      lock_timeout=lock_timeout)
+    print_compaction(result)
+
+
+@app.command()
+def optimize(
+    table: TableArgument = None,
+    lock_timeout: LockTimeoutOption = None,
+    target_mb: Annotated[
+        int, typer.Option("--target-mb", min=1, help="Target size of merged files in MiB.")
+    ] = DEFAULT_TARGET_SIZE // _MIB,
+) -> None:
+    """Merge the small Parquet files of the Delta tables.
+
+    Example: runlake optimize runs --target-mb 256
+    """
+    result = State.lake().optimize(table, target_size=target_mb * _MIB,
+                                   lock_timeout=lock_timeout)
+    print_optimize(result)
+
+
+@app.command()
+def vacuum(
+    table: TableArgument = None,
+    lock_timeout: LockTimeoutOption = None,
+    retention_hours: Annotated[
+        float, typer.Option("--retention-hours", min=0,
+                            help="Keep files the table dropped for this long (time travel).")
+    ] = DEFAULT_RETENTION_HOURS,
+    raw_retention_days: Annotated[
+        float | None,
+        typer.Option("--raw-retention-days", min=0,
+                     help="Also delete raw segments fully compacted and untouched for this "
+                     "many days (default: keep all raw data)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List, delete nothing.")] = False,
+) -> None:
+    """Delete files no commit references (left by a killed compaction), expired files and,
+    only when asked, old fully compacted raw segments.
+
+    Example: runlake vacuum runs --raw-retention-days 90 --dry-run
+    """
+    result = State.lake().vacuum(table, retention_hours=retention_hours,
+                                 raw_retention_days=raw_retention_days, dry_run=dry_run,
+                                 lock_timeout=lock_timeout)
+    print_vacuum(result)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[ProgressCallback | None]:
+    """A progress bar per table on a terminal; nothing otherwise."""
+    if not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(event: CompactionProgress) -> None:
+            if event.table not in tasks:
+                tasks[event.table] = bar.add_task(event.table, total=event.total_bytes)
+            bar.update(tasks[event.table], completed=event.done_bytes)
+
+        yield update
+
+
+def print_compaction(result: CompactionResult) -> None:
+    table = Table(title=f"compacted in {result.seconds:.1f}s", title_justify="left")
+    for column in ("table", "records", "duplicates", "quarantined", "partitions", "raw bytes",
+                   "files", "version", "seconds"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for t in result.tables:
+        table.add_row(t.table, f"{t.records:,}", f"{t.duplicates:,}", f"{t.quarantined:,}",
+                      str(len(t.partitions)), f"{t.bytes:,}", str(t.files),
+                      "-" if t.version is None else str(t.version), f"{t.seconds:.1f}")
+    console.print(table)
+    if result.quarantined:
+        console.print(f"[yellow]{result.quarantined} line(s) quarantined[/yellow]: see "
+                      "quarantine/<table>/ for each line, its segment, offset and reason",
+                      highlight=False)
+
+
+def print_optimize(result: OptimizeResult) -> None:
+    table = Table(title="optimized", title_justify="left")
+    for column in ("table", "files removed", "files added", "partitions", "version"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for t in result.tables:
+        table.add_row(t.table, str(t.files_removed), str(t.files_added), str(t.partitions),
+                      "-" if t.version is None else str(t.version))
+    console.print(table)
+
+
+def print_vacuum(result: VacuumResult) -> None:
+    verb = "would remove" if result.dry_run else "removed"
+    table = Table(title=f"vacuum {verb}", title_justify="left")
+    for column in ("table", "orphan files", "expired files", "raw segments", "bytes"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for t in result.tables:
+        table.add_row(t.table, str(len(t.orphans)), str(len(t.expired)),
+                      str(len(t.raw_segments)), f"{t.bytes:,}")
+    console.print(table)

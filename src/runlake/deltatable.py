@@ -1,0 +1,168 @@
+"""The Delta Lake side: open a table, read its schema and files, commit, read commit info.
+
+Every ``deltalake`` call goes through here, inside :func:`delta_errors`, so callers only ever
+see :class:`~runlake.errors.CompactionError` (or :class:`~runlake.errors.CompactionConflict`
+when another writer committed first).
+
+A commit made by runlake carries, under the commit info key ``runlake``, what the table covers
+of the raw zone (see :mod:`runlake.offsets`), and an application transaction
+``runlake.compact.<table>`` whose version is the compaction sequence. delta-rs rejects a commit
+whose transaction's app id was committed by anyone since the snapshot it was built on, which
+is what makes a late or concurrent compactor fail instead of committing the same bytes twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import polars as pl
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, Schema, Transaction
+from deltalake.exceptions import CommitFailedError, DeltaError
+from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
+
+from runlake.datafiles import PARTITION, DataFile
+from runlake.errors import CompactionConflict, CompactionError, StorageError
+
+METADATA_KEY = "runlake"
+APP_PREFIX = "runlake.compact."
+_NO_PARTITION = "0000-00-00"  # an overwrite filter that matches no partition
+LOG_DIR = "_delta_log"
+
+
+@contextmanager
+def delta_errors(root: Path) -> Iterator[None]:
+    """Translate deltalake and file-system errors for the table at ``root``."""
+    try:
+        yield
+    except CommitFailedError as exc:
+        raise CompactionConflict(
+            f"{root}: another writer committed to the table first; nothing was committed by "
+            f"this run, run it again ({exc})"
+        ) from exc
+    except DeltaError as exc:
+        raise CompactionError(f"{root}: Delta Lake error: {exc}") from exc
+    except OSError as exc:
+        raise StorageError(f"{exc.filename or root}: {exc.strerror or exc}") from exc
+
+
+def app_id(table: str) -> str:
+    return APP_PREFIX + table
+
+
+def open_table(root: Path, version: int | None = None) -> DeltaTable | None:
+    """The table at ``root`` (at ``version``), or ``None`` if it has no Delta log yet."""
+    with delta_errors(root):
+        if not DeltaTable.is_deltatable(str(root)):
+            return None
+        return DeltaTable(str(root), version=version)
+
+
+def column_types(table: DeltaTable) -> dict[str, pl.DataType]:
+    """The table's columns as Polars types, in schema order."""
+    schema = pa.schema(table.schema().to_arrow())
+    return dict(pl.from_arrow(schema.empty_table()).schema)  # type: ignore[union-attr]
+
+
+def data_files(table: DeltaTable) -> list[DataFile]:
+    """The files of the table's snapshot with their physical column types."""
+    root = Path(table.table_uri.removeprefix("file://"))
+    actions = pa.table(table.get_add_actions(flatten=True)).to_pylist()
+    return [
+        DataFile(a["path"], str(a[f"partition.{PARTITION}"]), a["size_bytes"],
+                 a["num_records"] or 0, a["modification_time"], "{}",
+                 dict(pl.read_parquet_schema(root / a["path"])))
+        for a in actions
+    ]
+
+
+def file_paths(table: DeltaTable) -> list[str]:
+    return list(table.file_uris())
+
+
+def arrow_schema(types: Mapping[str, pl.DataType]) -> pa.Schema:
+    """The Delta schema for Polars column types (text as ``string``, times as UTC ``us``)."""
+    empty = pl.DataFrame(schema=dict(types)).to_arrow()
+    return pa.schema([pa.field(f.name, _plain(f.type)) for f in empty.schema])
+
+
+def _plain(kind: pa.DataType) -> pa.DataType:
+    if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return pa.string()
+    return kind
+
+
+def commit(
+    root: Path,
+    table: DeltaTable | None,
+    files: Sequence[DataFile],
+    *,
+    types: Mapping[str, pl.DataType],
+    schema_changed: bool,
+    replace_dates: Sequence[str],
+    transaction: tuple[str, int],
+    metadata: dict[str, Any],
+) -> int:
+    """One commit that adds ``files`` (replacing every file of ``replace_dates``), sets the
+    schema to ``types`` when it changed, and records ``metadata`` and ``transaction``.
+    Return the new table version."""
+    schema = arrow_schema(types)
+    properties = CommitProperties(
+        custom_metadata={METADATA_KEY: metadata},
+        app_transactions=[Transaction(*transaction)],
+        max_commit_retries=0,
+    )
+    adds = [_add(f) for f in files]
+    with delta_errors(root):
+        if table is None:
+            create_table_with_add_actions(
+                str(root), Schema.from_arrow(schema), adds, mode="error",
+                partition_by=[PARTITION], commit_properties=properties,
+            )
+            return 0
+        mode: Literal["append", "overwrite"] = "append"
+        filters = None
+        if schema_changed or replace_dates:
+            # delta-rs writes a new schema only in overwrite mode; the filter limits what
+            # the overwrite removes to the partitions being replaced (usually none).
+            mode = "overwrite"
+            filters = [(PARTITION, "in", list(replace_dates) or [_NO_PARTITION])]
+        actions: list[AddAction | RemoveAction] = list(adds)
+        table.create_write_transaction(
+            actions, mode, schema, partition_by=[PARTITION], partition_filters=filters,
+            commit_properties=properties,
+        )
+        return int(table.version()) + 1
+
+
+def _add(file: DataFile) -> AddAction:
+    return AddAction(file.path, file.size, {PARTITION: file.date}, file.modified_ms, True,
+                     file.stats)
+
+
+def commit_info(root: Path, version: int) -> dict[str, Any] | None:
+    """The ``commitInfo`` of one version, read from its log file (``None`` if the file is
+    gone, e.g. after log cleanup). Reading the log directly works for any version."""
+    path = root / LOG_DIR / f"{version:020d}.json"
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.startswith(b'{"commitInfo"'):
+                    info: dict[str, Any] = orjson.loads(line)["commitInfo"]
+                    return info
+    except FileNotFoundError:
+        return None
+    return None
+
+
+def table_root(tables: Path, table: str) -> Path:
+    return tables / table
+
+
+def exists(root: Path) -> bool:
+    return os.path.isdir(root / LOG_DIR)

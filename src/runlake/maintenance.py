@@ -1,0 +1,210 @@
+"""Table upkeep: merge small files (optimize), delete unreferenced files (vacuum).
+
+Both run under the table's compaction lock, so they never race a compaction, and their
+commits carry the same ``runlake`` offsets and the unchanged application transaction as the
+last compaction: the latest commit still says what the table covers, and a compactor that
+somehow committed meanwhile makes them fail instead of being shadowed.
+
+``vacuum`` removes three kinds of files:
+
+- orphans: data files no commit ever added (a compaction killed before its commit); safe to
+  delete at once, since nothing can reference them;
+- expired: files removed from the table (by optimize or a widening rewrite) longer ago than
+  ``retention_hours``; until then they serve time travel and readers of older versions;
+- raw segments, only when ``raw_retention_days`` is given: segments fully compacted, not the
+  last of their partition (a writer may still append to that one, and keeping it keeps
+  segment numbers from being reused), and not written to for that many days.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from deltalake import CommitProperties, DeltaTable, Transaction
+
+from runlake.compact import table_lock
+from runlake.deltatable import METADATA_KEY, app_id, delta_errors, open_table
+from runlake.errors import InvalidOption
+from runlake.layout import LakePaths, validate_table
+from runlake.offsets import Snapshot, commit_metadata, segment_key, snapshot_of
+from runlake.segments import DEFAULT_LOCK_TIMEOUT
+
+DEFAULT_RETENTION_HOURS = 168  # Delta's default: a week of time travel
+DEFAULT_TARGET_SIZE = 128 * 1024 * 1024
+_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class TableOptimize:
+    """What optimize did to one table (``version`` is ``None`` if it did nothing)."""
+
+    table: str
+    version: int | None
+    files_removed: int
+    files_added: int
+    partitions: int
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    """What optimize did, per table."""
+
+    tables: tuple[TableOptimize, ...]
+
+
+@dataclass(frozen=True)
+class TableVacuum:
+    """What vacuum removed (or, with ``dry_run``, would remove) from one table."""
+
+    table: str
+    orphans: tuple[str, ...]
+    expired: tuple[str, ...]
+    raw_segments: tuple[str, ...]
+    bytes: int
+
+
+@dataclass(frozen=True)
+class VacuumResult:
+    """What vacuum removed (or would remove), per table."""
+
+    tables: tuple[TableVacuum, ...]
+    dry_run: bool
+
+    @property
+    def bytes(self) -> int:
+        return sum(t.bytes for t in self.tables)
+
+
+def optimize(
+    paths: LakePaths, table: str | None = None, *, target_size: int = DEFAULT_TARGET_SIZE,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> OptimizeResult:
+    """Merge each partition's small files into files of about ``target_size`` bytes."""
+    return OptimizeResult(tuple(_optimize_one(paths, name, target_size, lock_timeout)
+                                for name in _tables(paths, table)))
+
+
+def _optimize_one(paths: LakePaths, table: str, target: int, timeout: float) -> TableOptimize:
+    root = paths.tables / table
+    with table_lock(paths, table, timeout):
+        delta = open_table(root)
+        if delta is None:
+            return TableOptimize(table, None, 0, 0, 0)
+        properties = _properties(root, table, delta, "optimize")
+        with delta_errors(root):
+            metrics = delta.optimize.compact(target_size=target,
+                                             commit_properties=properties)
+            added, removed = int(metrics["numFilesAdded"]), int(metrics["numFilesRemoved"])
+            version = int(DeltaTable(str(root)).version()) if added or removed else None
+        return TableOptimize(table, version, removed, added,
+                             int(metrics.get("partitionsOptimized", 0)))
+
+
+def vacuum(
+    paths: LakePaths, table: str | None = None, *,
+    retention_hours: float = DEFAULT_RETENTION_HOURS, raw_retention_days: float | None = None,
+    dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> VacuumResult:
+    """Delete orphan data files, files removed more than ``retention_hours`` ago and, if
+    ``raw_retention_days`` is given, fully compacted raw segments older than that."""
+    if retention_hours < 0 or (raw_retention_days is not None and raw_retention_days < 0):
+        raise InvalidOption("retentions must be zero or more")
+    done = tuple(
+        _vacuum_one(paths, name, hours=retention_hours, raw_days=raw_retention_days,
+                    dry_run=dry_run, timeout=lock_timeout)
+        for name in _tables(paths, table)
+    )
+    return VacuumResult(done, dry_run)
+
+
+def _vacuum_one(paths: LakePaths, table: str, *, hours: float, raw_days: float | None,
+                dry_run: bool, timeout: float) -> TableVacuum:
+    root = paths.tables / table
+    with table_lock(paths, table, timeout):
+        delta = open_table(root)
+        if delta is None:
+            return TableVacuum(table, (), (), (), 0)
+        orphans = _orphans(root, delta)
+        freed = _remove(root, orphans, dry_run)
+        expired = _expired(root, delta, hours)
+        freed += sum(_size(root / name) for name in expired)
+        if expired and not dry_run:
+            _expire(root, table, delta, hours)
+        snap = snapshot_of(root, table, delta)
+        raw = _old_raw(paths, table, snap, raw_days) if raw_days is not None else []
+        freed += _remove(Path("/"), [str(p) for p in raw], dry_run)
+        return TableVacuum(table, tuple(orphans), tuple(expired),
+                           tuple(segment_key(p) for p in raw), freed)
+
+
+def _orphans(root: Path, delta: DeltaTable) -> list[str]:
+    """Files no commit references: everything unreferenced minus the removed-file
+    tombstones (delta-rs lists both with ``full=True``, only tombstones without)."""
+    with delta_errors(root):
+        unreferenced = delta.vacuum(retention_hours=0, dry_run=True,
+                                    enforce_retention_duration=False, full=True)
+        tombstones = delta.vacuum(retention_hours=0, dry_run=True,
+                                  enforce_retention_duration=False, full=False)
+    return sorted(set(unreferenced) - set(tombstones))
+
+
+def _expired(root: Path, delta: DeltaTable, hours: float) -> list[str]:
+    with delta_errors(root):
+        return sorted(delta.vacuum(retention_hours=int(hours), dry_run=True,
+                                   enforce_retention_duration=False))
+
+
+def _expire(root: Path, table: str, delta: DeltaTable, hours: float) -> None:
+    properties = _properties(root, table, delta, "vacuum")
+    with delta_errors(root):
+        delta.vacuum(retention_hours=int(hours), dry_run=False,
+                     enforce_retention_duration=False, commit_properties=properties)
+
+
+def _old_raw(paths: LakePaths, table: str, snap: Snapshot, days: float) -> list[Path]:
+    cutoff = time.time() - days * _DAY
+    found = []
+    for date in paths.partition_dates(table):
+        for segment in paths.segments(table, date)[:-1]:  # never the partition's last one
+            stat = segment.stat()
+            done = snap.offsets.get(segment_key(segment), -1) == stat.st_size
+            if done and stat.st_mtime < cutoff:
+                found.append(segment)
+    return found
+
+
+def _remove(root: Path, relative: list[str], dry_run: bool) -> int:
+    freed = 0
+    for name in relative:
+        freed += _size(root / name)
+        if not dry_run:
+            (root / name).unlink(missing_ok=True)
+    return freed
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _properties(root: Path, table: str, delta: DeltaTable, operation: str) -> CommitProperties:
+    snap = snapshot_of(root, table, delta)
+    return CommitProperties(
+        custom_metadata={METADATA_KEY: commit_metadata(operation, snap.sequence,
+                                                       snap.offsets, table=table)},
+        app_transactions=[Transaction(app_id(table), snap.sequence)],
+        max_commit_retries=0,
+    )
+
+
+def _tables(paths: LakePaths, table: str | None) -> Iterator[str]:
+    if table is not None:
+        yield validate_table(table)
+        return
+    yield from (n for n in paths.table_names() if os.path.isdir(paths.tables / n))

@@ -1,0 +1,366 @@
+"""Stored lines -> one normalized row each: envelope, canonical knobs, leaf columns, payload.
+
+The one place that decides what a record means; compaction uses it, and so does a reader of
+the uncompacted tail, on any byte range of whole lines::
+
+    >>> normalize_lines(segment.read_bytes()).frame          # doctest: +SKIP
+
+Everything is vectorized: the record is read as nested Arrow/Polars columns, flattened to
+leaf columns (``config.<path>``, ``metadata.<path>``, ``record.<path>``), and each canonical
+column is a coalesce over the leaves that may hold it (see :mod:`runlake.knobs`). The rules are
+written out in ``docs/compaction.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from runlake.columns import (
+    CANONICAL,
+    SUBSCORE_PREFIX,
+    cast_leaf,
+    dtype_of,
+    join,
+    lattice_type,
+    render,
+    to_lattice,
+)
+from runlake.decode import MAX_RECORD_ID, BadLine, Buffer, Decoded, Decoder, Offsets
+from runlake.knobs import (
+    CONFIG_KNOBS,
+    DURATION_MILLISECONDS,
+    DURATION_SECONDS,
+    FIELD_KNOBS,
+    FUSED_SCHEDULERS,
+    SIZE_ALIASES,
+    SUBSCORE_PREFIXES,
+    VARIANT_VALUE_SOURCES,
+    ConfigKnob,
+    Kind,
+)
+
+TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f%:z")
+FIRST_OUTPUT = "record.outputs[0].path"  # an extra source, not a column
+_FUSED = re.compile(
+    r"(?i)^(.*\S)\s+(" + "|".join(re.escape(s) for s in FUSED_SCHEDULERS) + r")$"
+).pattern
+_SIZE = r"^\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*$"  # 832x1216, also with a times sign
+_TYPES: dict[Kind, pl.DataType] = {"text": pl.String(), "int": pl.Int64(), "float": pl.Float64()}
+
+Leaf = tuple[pl.Expr, pl.DataType]
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Rows for the usable lines, where each row's line starts and how long it is (in the
+    input), and the lines that could not be used."""
+
+    frame: pl.DataFrame
+    starts: Offsets
+    lengths: Offsets
+    bad: list[BadLine]
+
+
+def normalize_lines(
+    lines: Buffer | Sequence[bytes], *, decoder: Decoder | None = None
+) -> Normalized:
+    """Normalize stored lines: one blob of newline-separated lines, or a list of lines.
+
+    Offsets in the result are into the blob (for a list: into the lines joined by newlines).
+    Pass the same ``decoder`` for consecutive batches of one job so what it learns carries.
+    """
+    if isinstance(lines, (bytes, bytearray, memoryview)):
+        blob: Buffer = lines
+    else:
+        blob = b"".join(line + b"\n" for line in lines)
+    return normalize_decoded((decoder or Decoder()).decode(blob))
+
+
+def normalize_decoded(decoded: Decoded) -> Normalized:
+    frame = decoded.frame.with_columns(
+        _utc(decoded.frame.schema, "event_time").alias("_event_time"))
+    reasons = frame.select(_rejection(frame.schema).alias("reason"))["reason"]
+    if reasons.null_count() == len(reasons):
+        return Normalized(_normalize(frame), decoded.starts, decoded.lengths, decoded.bad)
+    usable = reasons.is_null()
+    keep = usable.to_numpy()
+    bad = sorted(decoded.bad + _bad_lines(decoded, reasons), key=lambda b: b.offset)
+    return Normalized(_normalize(frame.filter(usable)), decoded.starts[keep],
+                      decoded.lengths[keep], bad)
+
+
+def _utc(schema: pl.Schema, name: str) -> pl.Expr:
+    """A timestamp column, or text parsed as one (``Z`` or a ``+hh:mm`` offset)."""
+    column = pl.col(name)
+    if isinstance(schema[name], pl.Datetime):
+        return column
+    return pl.coalesce(
+        column.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
+        for fmt in TIME_FORMATS
+    )
+
+
+def _rejection(schema: pl.Schema) -> pl.Expr:
+    record_id = pl.col("record_id")
+    event_time = pl.col("event_time")
+    text = event_time if schema["event_time"] == pl.String else event_time.cast(pl.String)
+    return (
+        pl.when(record_id.is_null() | (record_id.str.len_chars() == 0)
+                | (record_id.str.len_chars() > MAX_RECORD_ID))
+        .then(pl.lit("record_id is missing or not a string of 1-256 characters"))
+        .when(pl.col("record").is_null())
+        .then(pl.lit("record is missing or not a JSON object"))
+        .when(pl.col("_event_time").is_null())
+        .then(pl.lit("unusable event_time ") + text.fill_null("null"))
+    )
+
+
+def _bad_lines(decoded: Decoded, reasons: pl.Series) -> list[BadLine]:
+    rows = reasons.is_not_null().arg_true().to_list()
+    return [BadLine(int(decoded.starts[i]), int(decoded.lengths[i]), str(reasons[i]))
+            for i in rows]
+
+
+def _normalize(frame: pl.DataFrame) -> pl.DataFrame:
+    leaves = _record_leaves(frame.schema["record"])
+    envelope = [
+        pl.col("record_id"),
+        pl.col("_event_time").alias("event_time"),
+        pl.col("_event_time").dt.date().cast(pl.String).alias("date"),
+        _utc(frame.schema, "ingested_at").alias("ingested_at"),
+        pl.col("payload"),
+    ]
+    flat = frame.select(*envelope, *(expr.alias(name) for name, (expr, _) in leaves.items()))
+    types = {name: dtype for name, (_, dtype) in leaves.items()}
+    canonical = _canonical(types)
+    return flat.select(
+        *(canonical[name].alias(name) if name in canonical else pl.col(name)
+          for name in CANONICAL),
+        *(expr.alias(name) for name, expr in canonical.items() if name.startswith(
+            SUBSCORE_PREFIX)),
+        *(pl.col(name) for name in types if name != FIRST_OUTPUT),
+    )
+
+
+# -- leaves -------------------------------------------------------------------------------
+
+
+def _record_leaves(record: pl.DataType) -> dict[str, Leaf]:
+    """Every leaf of the record as a lattice-typed expression, keyed by its column name."""
+    leaves: dict[str, Leaf] = {}
+    variant: dict[str, Leaf] = {}
+    base: dict[str, Leaf] = {}
+    if not isinstance(record, pl.Struct):
+        return leaves
+    for item in record.fields:
+        expr = pl.col("record").struct.field(item.name)
+        dtype = dtype_of(item.dtype)
+        if item.name == "base_config":
+            _collect(base, expr, dtype, "config")
+        elif item.name == "variant_configs" and _list_of_structs(dtype):
+            _collect(variant, expr.list.first(), _inner(dtype), "config")
+        elif item.name == "metadata":
+            _collect(leaves, expr, dtype, "metadata")
+        else:
+            _collect(leaves, expr, dtype, f"record.{item.name}")
+            if item.name == "outputs":
+                _first_output(leaves, expr, dtype)
+    for source in (variant, base):  # the first variant overlays the base config
+        for name, (expr, dtype) in source.items():
+            _add(leaves, name, expr, dtype)
+    return leaves
+
+
+def _collect(into: dict[str, Leaf], expr: pl.Expr, dtype: pl.DataType, path: str) -> None:
+    for name, leaf, kind in _leaves(expr, dtype, path):
+        _add(into, name, leaf, kind)
+
+
+def _leaves(expr: pl.Expr, dtype: pl.DataType, path: str) -> Iterator[tuple[str, pl.Expr,
+                                                                             pl.DataType]]:
+    if isinstance(dtype, pl.Struct):
+        for item in dtype.fields:
+            yield from _leaves(expr.struct.field(item.name), dtype_of(item.dtype),
+                               f"{path}.{item.name}")
+        return
+    if isinstance(dtype, (pl.List, pl.Array)) and not _scalar(dtype_of(dtype.inner)):
+        return  # a list of objects (an event log) or of nothing: payload keeps it
+    lattice = lattice_type(dtype)
+    if lattice is not None:
+        yield path, to_lattice(expr, dtype), lattice
+
+
+def _scalar(dtype: pl.DataType) -> bool:
+    return dtype != pl.Null and not dtype.is_nested()
+
+
+def _add(into: dict[str, Leaf], name: str, expr: pl.Expr, dtype: pl.DataType) -> None:
+    """Add a leaf; a second leaf with the same name fills the first one's nulls."""
+    if name not in into:
+        into[name] = (expr, dtype)
+        return
+    first, first_type = into[name]
+    both = join(first_type, dtype)
+    assert both is not None
+    merged = pl.coalesce(cast_leaf(first, first_type, both), cast_leaf(expr, dtype, both))
+    into[name] = (merged, both)
+
+
+def _list_of_structs(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)
+
+
+def _inner(dtype: pl.DataType) -> pl.DataType:
+    assert isinstance(dtype, pl.List)
+    return dtype_of(dtype.inner)
+
+
+def _first_output(leaves: dict[str, Leaf], expr: pl.Expr, dtype: pl.DataType) -> None:
+    inner = _inner(dtype) if _list_of_structs(dtype) else None
+    if isinstance(inner, pl.Struct) and "path" in {f.name for f in inner.fields}:
+        path = expr.list.first().struct.field("path")
+        leaves[FIRST_OUTPUT] = (path.cast(pl.String), pl.String())
+
+
+# -- canonical columns --------------------------------------------------------------------
+
+
+class _Sources:
+    """Coerce leaf columns (by name) to a canonical kind; absent leaves are skipped."""
+
+    def __init__(self, types: dict[str, pl.DataType]) -> None:
+        self.types = types
+
+    def get(self, name: str, kind: Kind) -> pl.Expr | None:
+        dtype = self.types.get(name)
+        return None if dtype is None else coerce(pl.col(name), dtype, kind)
+
+    def first(self, names: Sequence[str], kind: Kind) -> list[pl.Expr]:
+        return [e for n in names if (e := self.get(n, kind)) is not None]
+
+
+def _canonical(types: dict[str, pl.DataType]) -> dict[str, pl.Expr]:
+    sources = _Sources(types)
+    columns = {knob.name: _coalesce(sources.first(knob.sources, knob.kind), knob.kind)
+               for knob in FIELD_KNOBS}
+    tested = _variable_key(columns["variable_under_test"])
+    variant = _coalesce(sources.first(VARIANT_VALUE_SOURCES, "text"), "text")
+    for knob in CONFIG_KNOBS:
+        columns[knob.name] = _config_knob(knob, sources, tested, variant)
+    columns.update(_fused_sampler(columns["sampler"], columns["scheduler"]))
+    columns.update(_size(sources, columns["width"], columns["height"]))
+    columns["image_path"] = _coalesce([columns["image_path"], *sources.first(
+        [FIRST_OUTPUT], "text")], "text")
+    columns["duration"] = _coalesce(
+        sources.first(DURATION_SECONDS, "float")
+        + [e / 1000 for e in sources.first(DURATION_MILLISECONDS, "float")], "float")
+    columns.update(_variant_value_columns(sources))
+    columns.update(_subscores(types, sources))
+    return columns
+
+
+def _config_knob(
+    knob: ConfigKnob, sources: _Sources, tested: pl.Expr, variant: pl.Expr
+) -> pl.Expr:
+    found = sources.first(knob.sources(), knob.kind)
+    primary = sources.get(f"record.primary_{knob.name}", knob.kind) if knob.primary else None
+    if primary is not None:
+        found.append(_absent_if_zero(primary, knob.kind))
+    if knob.variables:  # {"variable_under_test": "CFG Scale", "variant_value": 6.0}
+        found.append(pl.when(tested.is_in(knob.variables)).then(coerce(
+            variant, pl.String(), knob.kind)))
+    for place in ("metadata", "record"):
+        found += sources.first([f"{place}.{alias}" for alias in knob.aliases], knob.kind)
+    return _coalesce(found, knob.kind)
+
+
+def _variable_key(variable: pl.Expr) -> pl.Expr:
+    """``CFG Scale`` -> ``cfgscale``: how knob names are compared with variable_under_test."""
+    return variable.str.to_lowercase().str.replace_all("[^a-z0-9]", "")
+
+
+def _variant_value_columns(sources: _Sources) -> dict[str, pl.Expr]:
+    number = _coalesce(sources.first(VARIANT_VALUE_SOURCES, "float"), "float")
+    text = _coalesce(sources.first(VARIANT_VALUE_SOURCES, "text"), "text")
+    rendered = pl.when(number.is_not_null()).then(render(number, pl.Float64())).otherwise(text)
+    return {"variant_value": rendered, "variant_value_num": number}
+
+
+def _fused_sampler(sampler: pl.Expr, scheduler: pl.Expr) -> dict[str, pl.Expr]:
+    """``DPM++ 2M Karras`` -> sampler ``DPM++ 2M`` and, unless named elsewhere, ``Karras``."""
+    name = sampler.str.extract(_FUSED, 1)
+    suffix = sampler.str.extract(_FUSED, 2)
+    return {
+        "sampler": pl.when(name.is_not_null()).then(name).otherwise(sampler),
+        "scheduler": pl.coalesce(scheduler, suffix),
+    }
+
+
+def _size(sources: _Sources, width: pl.Expr, height: pl.Expr) -> dict[str, pl.Expr]:
+    names = [f"config.{a}" for a in SIZE_ALIASES] + [f"config.{s}.{a}" for s in ("txt2img",)
+                                                     for a in SIZE_ALIASES]
+    size = _coalesce(sources.first(names, "text"), "text")
+    return {
+        "width": pl.coalesce(width, size.str.extract(_SIZE, 1).cast(pl.Int64, strict=False)),
+        "height": pl.coalesce(height, size.str.extract(_SIZE, 2).cast(pl.Int64, strict=False)),
+    }
+
+
+def _subscores(types: dict[str, pl.DataType], sources: _Sources) -> dict[str, pl.Expr]:
+    found: dict[str, list[pl.Expr]] = {}
+    for prefix in SUBSCORE_PREFIXES:
+        for name in types:
+            if name.startswith(prefix) and (value := sources.get(name, "float")) is not None:
+                found.setdefault(SUBSCORE_PREFIX + name[len(prefix):], []).append(value)
+    return {name: _coalesce(values, "float") for name, values in sorted(found.items())}
+
+
+def _coalesce(exprs: list[pl.Expr], kind: Kind) -> pl.Expr:
+    if not exprs:
+        return pl.lit(None, _TYPES[kind])
+    return pl.coalesce(exprs) if len(exprs) > 1 else exprs[0]
+
+
+def _absent_if_zero(expr: pl.Expr, kind: Kind) -> pl.Expr:
+    """StableNew writes 0 / 0.0 / "" for a primary_* knob it did not know: that is absent."""
+    if kind == "text":
+        return expr
+    return pl.when(expr == 0).then(None).otherwise(expr)
+
+
+# -- coercion -----------------------------------------------------------------------------
+
+
+def coerce(expr: pl.Expr, dtype: pl.DataType, kind: Kind) -> pl.Expr:
+    """A lattice-typed leaf as a canonical kind; what does not fit becomes null.
+
+    Text: blank is null, numbers as JSON writes them. Numbers: numeric text is parsed
+    ("28" -> 28); an int column takes only whole numbers; booleans are not numbers.
+    """
+    if kind == "text":
+        text = expr if dtype == pl.String else render(expr, dtype)
+        return pl.when(text.str.strip_chars() == "").then(None).otherwise(text)
+    if dtype == pl.Boolean:
+        return pl.lit(None, _TYPES[kind])
+    number = _number(expr, dtype)
+    if kind == "float":
+        return number
+    whole = (number == number.floor()) & (number.abs() < 2.0**63)
+    exact = expr.str.strip_chars().str.to_integer(strict=False) if dtype == pl.String else None
+    as_int = pl.when(whole).then(number.cast(pl.Int64))
+    if dtype == pl.Int64:
+        return expr
+    return pl.coalesce(exact, as_int) if exact is not None else as_int
+
+
+def _number(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String:
+        expr = expr.str.strip_chars().cast(pl.Float64, strict=False)
+    else:
+        expr = expr.cast(pl.Float64)
+    return pl.when(expr.is_finite()).then(expr)
+

@@ -1,0 +1,81 @@
+"""Lines compaction could not use, kept with where they came from and why.
+
+One JSON file per line, named by its segment and byte offset::
+
+    quarantine/<table>/date=YYYY-MM-DD/seg-NNNNNN-<offset:012d>.json
+
+so a compaction that is killed after quarantining and then retried writes the same entries
+again instead of new ones. Each file is written to a temporary name and renamed, so it is
+never seen half-written. The entry keeps the line's exact bytes (as text, or base64 when the
+bytes are not UTF-8), since raw segments may one day be vacuumed.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from runlake.envelope import utc_now_text
+from runlake.layout import LakePaths
+from runlake.segments import storage_errors
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """A line set aside: its segment key, byte offset, the line itself and the reason."""
+
+    table: str
+    segment: str  # date=YYYY-MM-DD/seg-NNNNNN.jsonl
+    offset: int
+    line: bytes
+    reason: str
+
+
+def entry_path(paths: LakePaths, entry: QuarantineEntry) -> Path:
+    partition, name = entry.segment.split("/", 1)
+    stem = name.removesuffix(".jsonl")
+    return paths.quarantine / entry.table / partition / f"{stem}-{entry.offset:012d}.json"
+
+
+def write_entries(paths: LakePaths, entries: Iterable[QuarantineEntry]) -> int:
+    """Write (or rewrite) the entries; return how many."""
+    count = 0
+    for entry in entries:
+        target = entry_path(paths, entry)
+        with storage_errors(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(orjson.dumps(_document(entry)))
+            os.replace(temporary, target)
+        count += 1
+    return count
+
+
+def _document(entry: QuarantineEntry) -> dict[str, object]:
+    doc: dict[str, object] = {
+        "table": entry.table, "segment": entry.segment, "offset": entry.offset,
+        "length": len(entry.line), "reason": entry.reason, "quarantined_at": utc_now_text(),
+    }
+    try:
+        doc["line"] = entry.line.decode("utf-8")
+    except UnicodeDecodeError:
+        doc["line_base64"] = base64.b64encode(entry.line).decode("ascii")
+    return doc
+
+
+def read_entries(paths: LakePaths, table: str) -> list[QuarantineEntry]:
+    """Every quarantined line of ``table``, in segment and offset order."""
+    base = paths.quarantine / table
+    found = []
+    for path in sorted(base.glob("date=*/*.json")):
+        doc = orjson.loads(path.read_bytes())
+        line = (doc["line"].encode("utf-8") if "line" in doc
+                else base64.b64decode(doc["line_base64"]))
+        found.append(QuarantineEntry(doc["table"], doc["segment"], doc["offset"], line,
+                                     doc["reason"]))
+    return found

@@ -1,0 +1,109 @@
+"""Pending raw bytes, cut into batches of whole lines of bounded size.
+
+A batch holds whole lines only, from one or more segments; ``pieces`` say which bytes came from
+where, so a line maps back to its segment and offset. A batch from one segment is a view of
+the memory-mapped segment; only batches gathering several small segments are copied. Memory
+is bounded by the batch size, or by one line if a single line is longer.
+"""
+
+from __future__ import annotations
+
+import bisect
+import mmap
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from runlake.offsets import segment_key
+from runlake.reader import SegmentSlice
+
+_STEP = 1 << 20
+
+
+@dataclass(frozen=True)
+class Piece:
+    """``length`` bytes of segment ``segment`` from ``offset``, at ``at`` in the batch."""
+
+    segment: str
+    offset: int
+    at: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Whole lines from one or more segments, and where each run of bytes came from."""
+
+    data: memoryview
+    pieces: Sequence[Piece]
+
+    def origin(self, at: int) -> tuple[str, int]:
+        """The segment key and offset of the byte at ``at`` in the batch."""
+        starts = [p.at for p in self.pieces]
+        piece = self.pieces[bisect.bisect_right(starts, at) - 1]
+        return piece.segment, piece.offset + (at - piece.at)
+
+
+def read_batches(slices: Sequence[SegmentSlice], limit: int) -> Iterator[Batch]:
+    """Yield batches of at most ``limit`` bytes (more only for one line longer than that)."""
+    chunks: list[tuple[str, int, memoryview]] = []
+    filled = 0
+    for key, offset, chunk in _chunks(slices, limit):
+        if chunks and filled + len(chunk) > limit:
+            yield _batch(chunks)
+            chunks, filled = [], 0
+        chunks.append((key, offset, chunk))
+        filled += len(chunk)
+    if chunks:
+        yield _batch(chunks)
+
+
+def _chunks(slices: Sequence[SegmentSlice], limit: int) -> Iterator[tuple[str, int, memoryview]]:
+    """Runs of whole lines of at most ``limit`` bytes (or one longer line), in order.
+
+    Each run is memory-mapped on its own: the batch IS the page cache (no copy), and it is
+    unmapped with the batch, so memory stays bounded. Mapping is safe because a slice ends
+    where a finished append ended (see ``pending_slices``): nothing in it is ever cut back,
+    and raw segments are never rewritten.
+    """
+    for piece in slices:
+        key = segment_key(piece.path)
+        with piece.path.open("rb") as handle:
+            position = piece.start
+            while position < piece.end:
+                chunk = _map_lines(handle.fileno(), position, limit, piece.end)
+                yield key, position, chunk
+                position += len(chunk)
+
+
+def _map_lines(fd: int, start: int, limit: int, end: int) -> memoryview:
+    """Whole lines from ``start``: up to ``limit`` bytes, or one longer line."""
+    base = start - start % mmap.ALLOCATIONGRANULARITY  # mappings start on a page boundary
+    stop = min(start + limit, end)
+    mapped = mmap.mmap(fd, stop - base, offset=base, access=mmap.ACCESS_READ)
+    cut = stop - base if stop == end else mapped.rfind(b"\n", start - base) + 1
+    if cut <= start - base:  # one line longer than a batch: map up to its end
+        newline = _find_newline(fd, stop, end)
+        mapped = mmap.mmap(fd, newline + 1 - base, offset=base, access=mmap.ACCESS_READ)
+        cut = newline + 1 - base
+    return memoryview(mapped)[start - base:cut]
+
+
+def _find_newline(fd: int, start: int, end: int) -> int:
+    while start < end:
+        chunk = os.pread(fd, min(_STEP, end - start), start)
+        index = chunk.find(b"\n")
+        if index >= 0:
+            return start + index
+        start += len(chunk)
+    return end - 1  # a slice always ends with a newline
+
+
+def _batch(chunks: list[tuple[str, int, memoryview]]) -> Batch:
+    pieces = []
+    at = 0
+    for key, offset, chunk in chunks:
+        pieces.append(Piece(key, offset, at, len(chunk)))
+        at += len(chunk)
+    data = chunks[0][2] if len(chunks) == 1 else memoryview(b"".join(c for _, _, c in chunks))
+    return Batch(data, tuple(pieces))
