@@ -15,6 +15,7 @@ from runlake.errors import (
     CompactionConflict,
     CompactionError,
     CorruptLine,
+    ExportError,
     ImportFailed,
     InvalidOption,
     InvalidQuery,
@@ -25,6 +26,7 @@ from runlake.errors import (
     StorageError,
     UnknownColumn,
 )
+from runlake.export import ExportOptions, ExportResult, export_frame
 from runlake.failsafe import LearningRecordWriter
 from runlake.importers import (
     ImportReport,
@@ -65,6 +67,7 @@ from runlake.learning import (
 from runlake.maintenance import OptimizeResult, TableOptimize, TableVacuum, VacuumResult
 from runlake.ratings import join_ratings
 from runlake.reader import RawScan, StoredRecord
+from runlake.report import render_report, write_report
 from runlake.status import LakeStatus, TableStatus
 from runlake.writer import BufferedWriter
 
@@ -81,6 +84,9 @@ __all__ = [
     "CorruptLine",
     "DemoResult",
     "Experiment",
+    "ExportError",
+    "ExportOptions",
+    "ExportResult",
     "GenerationResult",
     "ImportFailed",
     "ImportReport",
@@ -126,12 +132,15 @@ __all__ = [
     "WebUIBackend",
     "append_jsonl",
     "compare",
+    "export_frame",
     "format_infotext",
     "import_images",
     "import_stablenew",
     "join_ratings",
     "parse_infotext",
     "plan_sweep",
+    "render_report",
     "run_demo",
     "value_range",
+    "write_report",
 ]

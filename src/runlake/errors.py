@@ -82,3 +82,8 @@ class CompactionError(LakeError):
 
 class CompactionConflict(CompactionError):
     """Another compactor committed to the table first; this run committed nothing (rerun)."""
+
+
+class ExportError(LakeError):
+    """A dataset export could not be made: nothing is left after a filter (named), or the
+    output folder holds files that are not a previous export's. Nothing was written."""

@@ -1,0 +1,102 @@
+"""``export_frame``: LLM-tuning datasets from the joined, normalized runs.
+
+>>> result = export_frame(rated_runs, "sft", Path("out"),            # doctest: +SKIP
+...                       options=ExportOptions(seed=1, min_rating=3.0),
+...                       snapshot={"runs_version": 12, "ratings_version": 4})
+>>> result.examples                                                  # doctest: +SKIP
+{'train': 40, 'validation': 5, 'test': 6}
+
+The path of an export, one module per step: ``split`` (group-aware split on the whole input),
+``filters`` (row filters, counted), ``groups`` (settings groups with their mean rating),
+``examples`` (SFT examples, preference pairs), ``files`` (the bytes of each split),
+``card`` (README.md), ``output`` (the folder). Everything is built in memory first, so an
+export that fails writes nothing. See ``docs/export.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from runlake.errors import UnknownColumn
+from runlake.export.card import render_card
+from runlake.export.examples import preference_examples, sft_examples
+from runlake.export.files import Built, jsonl_files, table_files
+from runlake.export.filters import Filter, FilterStep, apply, row_filters
+from runlake.export.groups import knob_columns, settings_groups
+from runlake.export.options import KINDS, SPLITS, ExportKind, ExportOptions, check_kind
+from runlake.export.output import CARD, check_out, write_files
+from runlake.export.split import with_splits
+
+__all__ = ["KINDS", "ExportKind", "ExportOptions", "ExportResult", "FilterStep", "export_frame"]
+
+REQUIRED = ("record_id", "rating")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote: its files (the card last), the examples per split (0 for a
+    split without a file) and each filter with its counts."""
+
+    kind: ExportKind
+    out: Path
+    files: tuple[Path, ...]
+    examples: Mapping[str, int]
+    filters: tuple[FilterStep, ...]
+
+
+def export_frame(
+    frame: pl.DataFrame,
+    kind: ExportKind,
+    out: Path,
+    *,
+    options: ExportOptions | None = None,
+    snapshot: Mapping[str, object] | None = None,
+    overwrite: bool = False,
+) -> ExportResult:
+    """Write an ``sft``, ``preference`` or ``table`` dataset of ``frame`` into ``out``:
+    ``<split>.jsonl`` (or ``.parquet``) for each non-empty split and a ``README.md`` card.
+
+    ``frame`` is the joined, normalized frame (``join_ratings`` over the lake's tables).
+    ``snapshot`` is provenance for the card (table versions, the lake): it must not hold a
+    clock time, or two exports of the same data would differ. The same frame (in any row
+    order), options and snapshot give byte-identical files.
+    """
+    kind, options = check_kind(kind), options or ExportOptions()
+    out = Path(out)
+    replace = check_out(out, overwrite=overwrite)
+    _require(frame.schema)
+    knobs = knob_columns(frame.schema, options.knobs)
+    rows = with_splits(frame, seed=options.seed, fractions=options.fractions)
+    rows, steps = apply(rows, row_filters(frame.schema, options, list(knobs.values())))
+    built, more = _build(kind, rows, options, knobs)
+    steps += more
+    card = render_card(kind, built, steps=steps, options=options, snapshot=snapshot or {},
+                       schema=frame.schema)
+    paths = write_files(out, {**built.files, CARD: card.encode()}, replace=replace)
+    examples = {split: built.stats[split].examples for split in SPLITS}
+    return ExportResult(kind, out, tuple(paths), examples, tuple(steps))
+
+
+def _build(
+    kind: ExportKind, rows: pl.DataFrame, options: ExportOptions, knobs: dict[str, str]
+) -> tuple[Built, list[FilterStep]]:
+    if kind == "table":
+        if options.min_rating is None:
+            return table_files(rows), []
+        at_least = Filter("min_rating", f"rating >= {options.min_rating}",
+                          pl.col("rating") >= options.min_rating)
+        rated, steps = apply(rows, [at_least])
+        return table_files(rated), steps
+    build = sft_examples if kind == "sft" else preference_examples
+    examples, steps = build(settings_groups(rows, knobs), options)
+    return jsonl_files(examples), steps
+
+
+def _require(schema: pl.Schema) -> None:
+    for name in REQUIRED:
+        if name not in schema:
+            raise UnknownColumn(name, [])
