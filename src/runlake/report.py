@@ -41,6 +41,7 @@ figure.plot svg { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 0.9rem; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
+td { max-width: 28rem; overflow-wrap: anywhere; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; }
 p.empty { color: #777; font-style: italic; }
