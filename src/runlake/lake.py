@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import get_args
+
+import polars as pl
 
 from runlake.batching import PartitionBatch
 from runlake.compact import (
@@ -17,6 +20,7 @@ from runlake.compact import (
     Progress,
     compact,
 )
+from runlake.compare import Best, compare
 from runlake.datafiles import Compression, FileOptions
 from runlake.deadletter import ReplayResult, replay
 from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
@@ -30,7 +34,9 @@ from runlake.maintenance import (
     optimize,
     vacuum,
 )
+from runlake.query import TableStats, rated_runs, sql, table_stats
 from runlake.reader import RawScan
+from runlake.scan import scan_table
 from runlake.segments import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_SEGMENT_BYTES,
@@ -194,6 +200,60 @@ class Lake:
         lake's ``deadletter/`` (pass a writer's ``fallback_dir`` to replay from there)."""
         source = Path(directory) if directory is not None else self.paths.deadletter
         return replay(self, source)
+
+    # -- query ------------------------------------------------------------------------------
+
+    def scan(
+        self, table: str, *, version: int | None = None, as_of: datetime | str | None = None
+    ) -> pl.LazyFrame:
+        """The table as a Polars LazyFrame: its committed Delta snapshot plus every raw record
+        not yet compacted (normalized by the same code), each record exactly once.
+
+        A record is visible as soon as its ``append`` returned. ``version=`` (a table
+        version) or ``as_of=`` (a time) reads an older snapshot, without the raw tail.
+
+        >>> lake.scan("runs").group_by("sampler").agg(pl.len()).collect()   # doctest: +SKIP
+        """
+        if version is not None and as_of is not None:
+            raise InvalidOption("pass version= or as_of=, not both")
+        at = version if version is not None else as_of
+        return scan_table(self.paths, validate_table(table), version=at).frame
+
+    def rated_runs(self, *, runs: str = "runs", ratings: str = "ratings") -> pl.LazyFrame:
+        """Runs joined with separate rating records (linked by run_id, else image_path), so
+        a mean rating per knob works whether a run carries its own rating or not."""
+        return rated_runs(self.paths, runs=validate_table(runs), ratings=validate_table(ratings))
+
+    def sql(self, query: str) -> pl.DataFrame:
+        """Run a SQL query with every table registered by name, plus ``rated_runs``.
+
+        >>> lake.sql("SELECT sampler, avg(rating) FROM rated_runs GROUP BY sampler")  # doctest: +SKIP
+        """
+        return sql(self.paths, query)
+
+    def compare(
+        self,
+        by: str | Sequence[str],
+        metric: str = "rating",
+        *,
+        table: str = "runs",
+        within: str | Sequence[str] | None = None,
+        where: str | pl.Expr | None = None,
+        min_n: int = 1,
+        best: Best = "max",
+        baseline: object = None,
+    ) -> pl.DataFrame:
+        """:func:`runlake.compare` over a table (``runs``: joined with its ratings).
+
+        >>> lake.compare(["sampler", "steps"], within="model")   # doctest: +SKIP
+        """
+        frame = self.rated_runs() if table == "runs" else self.scan(table)
+        return compare(frame, by, metric, within=within, where=where, min_n=min_n, best=best,
+                       baseline=baseline)
+
+    def stats(self, table: str) -> TableStats:
+        """Records, date range, distinct knob values and pending raw records of a table."""
+        return table_stats(self.paths, validate_table(table))
 
     def status(self) -> LakeStatus:
         """Tables, partitions, records and bytes of the raw zone."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 import runlake.cli.compaction  # registers the compact, optimize and vacuum commands
-import runlake.cli.learning  # noqa: F401
+import runlake.cli.learning  # registers import and demo
+import runlake.cli.query  # noqa: F401  (registers compare, query and stats)
 from runlake.cli.app import app, console_err
 from runlake.errors import LakeError, LockTimeout
 

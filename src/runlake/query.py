@@ -1,0 +1,82 @@
+"""Questions asked of the whole lake: SQL over every table, the rated-runs view, table stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from runlake.errors import InvalidQuery
+from runlake.layout import LakePaths
+from runlake.ratings import join_ratings
+from runlake.scan import TableView, scan_table
+
+RUNS = "runs"
+RATINGS = "ratings"
+RATED_RUNS = "rated_runs"
+# The knobs whose distinct values `stats` counts: what a sweep varies.
+STATS_KNOBS = ("model", "sampler", "scheduler", "steps", "cfg_scale", "seed", "width", "height",
+               "stage", "prompt", "experiment_id")
+
+
+def rated_runs(paths: LakePaths, *, runs: str = RUNS, ratings: str = RATINGS) -> pl.LazyFrame:
+    """Runs with their ratings attached (see :func:`runlake.join_ratings`); just the runs when
+    the lake has no ratings table."""
+    run_frame = scan_table(paths, runs).frame
+    if ratings not in paths.table_names():
+        return run_frame
+    return join_ratings(run_frame, scan_table(paths, ratings).frame)
+
+
+def sql(paths: LakePaths, query: str) -> pl.DataFrame:
+    """Run ``query`` with every table registered by name (and ``rated_runs`` when there is a
+    runs table); fresh data, as :meth:`Lake.scan` sees it."""
+    names = paths.table_names()
+    frames = {name: scan_table(paths, name).frame for name in names}
+    if RUNS in frames and RATED_RUNS not in frames:
+        frames[RATED_RUNS] = rated_runs(paths)
+    try:
+        return pl.SQLContext(frames).execute(query, eager=True)
+    except (pl.exceptions.PolarsError, ValueError) as exc:  # SQL parse, unknown table/column
+        known = ", ".join(frames) or "none yet"
+        raise InvalidQuery(f"{_first_line(exc)} (tables: {known})") from exc
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """One table at a glance (``runlake stats``)."""
+
+    table: str
+    version: int | None
+    records: int
+    pending: int
+    first_event: datetime | None
+    last_event: datetime | None
+    distinct: dict[str, int]
+
+
+def table_stats(paths: LakePaths, table: str) -> TableStats:
+    view = scan_table(paths, table)
+    return stats_of(table, view)
+
+
+def stats_of(table: str, view: TableView) -> TableStats:
+    schema = view.frame.collect_schema()
+    knobs = [k for k in STATS_KNOBS if k in schema]
+    times = "event_time" in schema
+    row = view.frame.select(
+        pl.len().alias("records"),
+        *([pl.col("event_time").min().alias("first"), pl.col("event_time").max().alias("last")]
+          if times else []),
+        *(pl.col(k).drop_nulls().n_unique().alias(k) for k in knobs),
+    ).collect().row(0, named=True)
+    return TableStats(
+        table=table, version=view.snapshot.version, records=row["records"],
+        pending=view.pending, first_event=row.get("first"), last_event=row.get("last"),
+        distinct={k: row[k] for k in knobs},
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
