@@ -85,5 +85,23 @@ def test_cli_demo(tmp_path: Path) -> None:
     result = run_cli("demo", "--seeds", "1", lake=tmp_path / "lake")
     assert result.returncode == 0, result.stderr
     assert "appended 41 runs, 123 job events and 41 ratings" in result.stdout
-    assert "simulated ratings by knob" in result.stdout
     assert len(list((tmp_path / "lake" / "demo_images").glob("*.png"))) == 41
+    assert "rating by sampler" in result.stdout and "rating by cfg_scale" in result.stdout
+    for sampler in ("Euler a", "DPM++ 2M", "DPM++ SDE", "UniPC"):
+        assert sampler in result.stdout
+    lake = runlake.Lake(tmp_path / "lake")
+    for table in ("runs", "jobs", "ratings"):
+        assert (lake.root / "tables" / table / "_delta_log").is_dir()
+        assert lake.stats(table).pending == 0  # everything was compacted
+
+
+def test_the_lake_agrees_with_the_ratings_the_demo_gave(lake: runlake.Lake) -> None:
+    # End to end: hooks -> append -> compact -> scan -> join ratings -> compare must give
+    # back exactly the ratings the simulated rater handed out.
+    result = runlake.run_demo(lake, seeds=1, images_dir=lake.root / "images")
+    lake.compact()
+    expected = {(row.value, row.runs, row.mean_rating) for row in result.summary
+                if row.knob == "sampler_name"}
+    compared = lake.compare("sampler")
+    got = {(s, n, round(m, 3)) for s, n, m in compared.select("sampler", "n", "mean").rows()}
+    assert got == expected

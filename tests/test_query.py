@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import run_cli
 
 import runlake
+from conftest import run_cli
 
 RUNS = [
     {"run_id": "r1", "base_config": {"txt2img": {"sampler_name": "Euler a", "steps": 20,

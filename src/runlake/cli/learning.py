@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
-from runlake.cli.app import State, app, console, console_err, print_status
+from runlake.cli.app import State, app, console, console_err
+from runlake.cli.compaction import print_compaction
+from runlake.cli.query import Format, print_frame, readable_comparison
 from runlake.importers import ImportReport, import_images, import_stablenew
 from runlake.learning.demo import DemoResult, run_demo
 
@@ -57,8 +58,8 @@ def demo(
     ] = None,
 ) -> None:
     """Run a real demo sweep (3 models x 4 samplers x 3 CFG x seeds, plus a steps
-    experiment) through the learning hooks on the offline backend, rate the images, and
-    append runs, job events and ratings.
+    experiment) through the learning hooks on the offline backend, rate the images, append
+    runs, job events and ratings, compact them, and compare samplers within each model.
 
     Example: runlake --lake /tmp/lake demo --seeds 3
     """
@@ -69,7 +70,12 @@ def demo(
                           progress=lambda done, total: bar.update(task, completed=done,
                                                                   total=total))
     _print_demo(result, lake.root)
-    print_status(lake.status())
+    print_compaction(lake.compact())
+    for knob in ("sampler", "cfg_scale"):
+        print_frame(readable_comparison(lake.compare(knob)), Format.table,
+                    title=f"rating by {knob} (runs joined with their ratings)")
+    console.print(f"next: runlake --lake {lake.root} compare --by sampler,steps --within model",
+                  highlight=False)
 
 
 def _print_report(report: ImportReport) -> None:
@@ -85,9 +91,3 @@ def _print_demo(result: DemoResult, root: Path) -> None:
     console.print(f"appended {result.runs} runs, {result.job_events} job events and "
                   f"{result.ratings} ratings to {root} ({result.failed_jobs} jobs failed, "
                   f"{result.write_failures} writes spilled)", highlight=False)
-    table = Table(title="simulated ratings by knob", title_justify="left")
-    for column in ("knob", "value", "runs", "mean rating"):
-        table.add_column(column, justify="left" if column in ("knob", "value") else "right")
-    for row in result.summary:
-        table.add_row(row.knob, str(row.value), str(row.runs), f"{row.mean_rating:.2f}")
-    console.print(table)

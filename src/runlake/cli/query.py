@@ -36,7 +36,7 @@ def compare_command(
     by: Annotated[str, typer.Option("--by", help="Comma-separated knobs or config paths, e.g. "
                                     "sampler,steps or txt2img.hr_scale.")],
     metric: Annotated[str, typer.Option(help="Column to compare.")] = "rating",
-    table: Annotated[str, typer.Option(help="Table (runs are joined with their ratings).")] = "runs",
+    table: Annotated[str, typer.Option(help="Table (runs: joined with their ratings).")] = "runs",
     within: Annotated[str | None, typer.Option(help="Compare inside each group of these, "
                                                "e.g. experiment_id or model.")] = None,
     where: Annotated[str | None, typer.Option(help="SQL filter, e.g. \"model = 'sdxl'\".")] = None,
@@ -110,7 +110,7 @@ def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
           .otherwise(pl.col(k).cast(pl.String)).alias(k) for k in keys),
         "n",
         pl.col("mean").round(3),
-        pl.format("{} – {}", pl.col("ci_low").round(2), pl.col("ci_high").round(2))
+        pl.format("[{}, {}]", pl.col("ci_low").round(2), pl.col("ci_high").round(2))
         .alias("95% CI"),
         pl.col("min"), pl.col("max"), "rank",
     )
