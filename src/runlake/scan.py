@@ -9,12 +9,18 @@ seen exactly once: in V's files if V covered its bytes, else in the tail. A reco
 
 from __future__ import annotations
 
+import bisect
+import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
+from deltalake import DeltaTable
 
 from runlake.deltatable import delta_errors, open_table
 from runlake.layout import LakePaths
@@ -51,10 +57,11 @@ def scan_table(
     committed = _committed(root, snap)
     if not include_pending or version is not None:
         return TableView(snap, 0, committed)
-    tail = _tail(pending_slices(paths, table, snap))
+    tail = _TAILS.rows(table, pending_slices(paths, table, snap), delta)
     if tail.is_empty():
         return TableView(snap, 0, committed)
-    return TableView(snap, tail.height, _union(committed, tail, snap))
+    return TableView(snap, tail.height, pl.concat([committed, tail.lazy()],
+                                                  how="diagonal_relaxed"))
 
 
 def _committed(root: Path, snap: Snapshot) -> pl.LazyFrame:
@@ -64,25 +71,146 @@ def _committed(root: Path, snap: Snapshot) -> pl.LazyFrame:
         return pl.scan_delta(str(root), version=snap.version)
 
 
-def _tail(slices: Sequence[SegmentSlice]) -> pl.DataFrame:
-    """Normalized rows of the pending bytes, deduplicated among themselves (first wins)."""
-    if not slices:
+def _committed_ids(delta: DeltaTable, candidates: pl.Series) -> pl.Series:
+    """Which of ``candidates`` the snapshot already holds: only a retried append can be.
+
+    Each file's record-id range (from the Delta log's statistics) decides whether the file is
+    read at all; with time-ordered ids a fresh tail falls past every committed range, so a
+    table of any size costs a look at its log, not a read of its id column.
+    """
+    root = Path(delta.table_uri.removeprefix("file://"))
+    wanted = sorted(candidates.to_list())
+    files = [root / path for path in _files_holding_any(delta, root, wanted)]
+    if not files:
+        return pl.Series(ID, [], dtype=pl.String)
+    found = (pl.scan_parquet(files, hive_partitioning=False).select(ID)
+             .filter(pl.col(ID).is_in(candidates.implode())).collect())
+    return found[ID]
+
+
+def _files_holding_any(delta: DeltaTable, root: Path, wanted: list[str]) -> list[str]:
+    with delta_errors(root):
+        actions = pa.table(delta.get_add_actions(flatten=True))
+    low, high = f"min.{ID}", f"max.{ID}"
+    if low not in actions.column_names or high not in actions.column_names:
+        return [str(p) for p in actions.column("path").to_pylist()]
+    rows = actions.select(["path", low, high]).to_pylist()
+    return [row["path"] for row in rows if _overlaps(wanted, row[low], row[high])]
+
+
+def _overlaps(wanted: list[str], low: str | None, high: str | None) -> bool:
+    if low is None or high is None:  # no statistics: the file must be read
+        return True
+    return bisect.bisect_left(wanted, low) < bisect.bisect_right(wanted, high)
+
+
+@dataclass
+class _Cached:
+    start: int
+    end: int
+    frame: pl.DataFrame
+
+
+Key = tuple[str, int, int]  # a segment's path, device and inode
+
+
+class _TailCache:
+    """Normalized rows of each segment's pending bytes, kept between scans in this process.
+
+    Raw segments are append-only, so the rows of a byte range never change: a repeated scan
+    (an analyst's next question) normalizes only bytes appended since, and a compaction that
+    moved a segment's committed offset simply starts that segment's entry afresh. Only the
+    segments pending in the latest scan of a table are kept, so memory follows the tail.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[Key, _Cached]] = {}
+        self._results: dict[str, tuple[object, pl.DataFrame]] = {}
+        self._lock = threading.Lock()
+
+    def rows(
+        self, table: str, slices: Sequence[SegmentSlice], delta: DeltaTable | None
+    ) -> pl.DataFrame:
+        """The pending rows not already in ``delta``'s snapshot, each record id once (the
+        first wins). An unchanged tail over an unchanged snapshot is answered from memory."""
+        keys = [_identity(piece.path) for piece in slices]
+        signature = (None if delta is None else delta.version(),
+                     tuple((k, p.start, p.end) for k, p in zip(keys, slices, strict=True)))
+        with self._lock:
+            memo = self._results.get(table)
+            if memo is not None and memo[0] == signature:
+                return memo[1]
+            fresh = _updated(self._tables.get(table, {}), keys, slices)
+            self._tables[table] = fresh
+            rows = _new_rows([entry.frame for entry in fresh.values()], delta)
+            self._results[table] = (signature, rows)
+            return rows
+
+
+def _new_rows(frames: list[pl.DataFrame], delta: DeltaTable | None) -> pl.DataFrame:
+    frames = [frame for frame in frames if not frame.is_empty()]
+    if not frames:
         return pl.DataFrame()
-    blob = b"".join(_read(piece) for piece in slices)
-    frame = normalize_lines(blob).frame
-    return frame.unique(subset=ID, keep="first", maintain_order=True)
+    rows = pl.concat(frames, how="diagonal_relaxed")
+    rows = rows.unique(subset=ID, keep="first", maintain_order=True)
+    if delta is None:
+        return rows
+    known = _committed_ids(delta, rows[ID])
+    return rows.filter(~pl.col(ID).is_in(known.implode()))
+
+
+def _updated(
+    old: dict[Key, _Cached], keys: list[Key], slices: Sequence[SegmentSlice]
+) -> dict[Key, _Cached]:
+    """Entries for ``slices``: cached rows reused, only unseen bytes normalized, all of them
+    in one call (its fixed cost would otherwise be paid once per segment)."""
+    kept: list[pl.DataFrame | None] = []
+    todo: list[SegmentSlice] = []
+    for key, piece in zip(keys, slices, strict=True):
+        cached = old.get(key)
+        if cached is None or cached.start != piece.start or cached.end > piece.end:
+            kept.append(None)
+            todo.append(piece)
+        else:
+            kept.append(cached.frame)
+            todo.append(SegmentSlice(piece.path, cached.end, piece.end))
+    parts = _normalized_each(todo)
+    return {key: _Cached(piece.start, piece.end, _joined(before, part))
+            for key, piece, before, part in zip(keys, slices, kept, parts, strict=True)}
+
+
+def _joined(before: pl.DataFrame | None, part: pl.DataFrame) -> pl.DataFrame:
+    if before is None or part.is_empty():
+        return part if before is None else before
+    return pl.concat([before, part], how="diagonal_relaxed")
+
+
+def _identity(path: Path) -> Key:
+    # The inode too: a segment removed and a new one created under the same name must not
+    # inherit the old one's rows.
+    info = os.stat(path)
+    return str(path), info.st_dev, info.st_ino
+
+
+def _normalized_each(pieces: Sequence[SegmentSlice]) -> list[pl.DataFrame]:
+    """Normalize every piece's bytes in one call; return each piece's rows."""
+    blobs = [_read(piece) for piece in pieces]
+    if not any(blobs):
+        return [pl.DataFrame() for _ in pieces]
+    result = normalize_lines(b"".join(blobs))
+    bounds = np.cumsum([len(blob) for blob in blobs])
+    owner = np.searchsorted(bounds, result.starts, side="right")
+    frame = result.frame.with_columns(pl.Series(_PIECE, owner, dtype=pl.Int64))
+    return [frame.filter(pl.col(_PIECE) == index).drop(_PIECE) for index in range(len(pieces))]
 
 
 def _read(piece: SegmentSlice) -> bytes:
+    if piece.end <= piece.start:
+        return b""
     with piece.path.open("rb") as handle:
         handle.seek(piece.start)
         return handle.read(piece.end - piece.start)
 
 
-def _union(committed: pl.LazyFrame, tail: pl.DataFrame, snap: Snapshot) -> pl.LazyFrame:
-    if snap.version is not None:
-        # Only a retried append can already be committed; looking up just the tail's ids
-        # keeps this to one column read, whatever the table's size.
-        known = committed.select(ID).filter(pl.col(ID).is_in(tail[ID].implode())).collect()
-        tail = tail.filter(~pl.col(ID).is_in(known[ID].implode()))
-    return pl.concat([committed, tail.lazy()], how="diagonal_relaxed")
+_PIECE = "__runlake_piece"
+_TAILS = _TailCache()
