@@ -102,7 +102,10 @@ def to_lattice(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     target = lattice_type(dtype)
     if target is None or dtype == target:
         return expr
-    if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
+    if isinstance(dtype, (pl.List, pl.Array)):
+        # An empty list says nothing (and alone it has no item type): null, like a missing key.
+        return pl.when(expr.list.len() > 0).then(json_text(expr))
+    if isinstance(dtype, pl.Struct):
         return json_text(expr)
     if target == pl.String and dtype.is_numeric():
         return expr.cast(pl.String)  # wide integers: exact decimal text

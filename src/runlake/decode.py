@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -75,9 +76,10 @@ class Decoder:
     def decode(self, blob: Buffer) -> Decoded:
         starts, ends = index_lines(blob)
         table = self._fast(blob, starts, ends)
-        if table is None:
+        frame = None if table is None else _to_polars(
+            _parse_times(table.select([*ENVELOPE_TEXT, "record"])))
+        if frame is None:
             return _slow(blob, starts, ends)
-        frame = _to_polars(_parse_times(table.select([*ENVELOPE_TEXT, "record"])))
         payload = _payload(blob, starts, ends)
         return Decoded(frame.with_columns(payload), starts, ends - starts, [])
 
@@ -168,8 +170,12 @@ def _parse_times(table: pa.Table) -> pa.Table:
     return table
 
 
-def _to_polars(table: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(table)
+def _to_polars(table: pa.Table) -> pl.DataFrame | None:
+    """The table in Polars, or ``None`` if Polars cannot take it (the slow path can)."""
+    try:
+        frame = pl.from_arrow(table)
+    except pl.exceptions.PolarsError:
+        return None
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -239,52 +245,98 @@ def _temporal(kind: pa.DataType, path: Path) -> Iterator[Path]:
 def _slow(blob: Buffer, starts: Offsets, ends: Offsets) -> Decoded:
     view = memoryview(blob)
     spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
-    reasons = [check_line(view[s:e]) for s, e in spans]
-    good = np.asarray([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
-    lines = [bytes(view[spans[i][0]:spans[i][1]]) for i in good.tolist()]
-    frame, unreadable = _read_polars(lines)
-    for position in unreadable:
-        reasons[int(good[position])] = "valid JSON that the reader cannot represent"
-    kept = np.delete(good, unreadable)
+    checked = [parse_line(view[s:e]) for s, e in spans]
+    good = [i for i, (doc, _) in enumerate(checked) if doc is not None]
+    lines = [bytes(view[spans[i][0]:spans[i][1]]) for i in good]
+    frame = _read_polars(lines, [checked[i][0] for i in good])
+    kept = np.asarray(good, dtype=np.int64)
     frame = frame.with_columns(_payload(blob, starts[kept], ends[kept]))
-    bad = [BadLine(int(starts[i]), int(ends[i] - starts[i]), reason)
-           for i, reason in enumerate(reasons) if reason is not None]
+    bad = [BadLine(s, e - s, reason) for (s, e), (_, reason) in zip(spans, checked, strict=True)
+           if reason is not None]
     return Decoded(frame, starts[kept], (ends - starts)[kept], bad)
 
 
-def check_line(line: bytes | memoryview) -> str | None:
-    """Why a stored line is not a usable envelope, or ``None`` if it is."""
+def parse_line(line: bytes | memoryview) -> tuple[dict[str, Any] | None, str | None]:
+    """A stored line as a document, or why it is not a usable envelope."""
     try:
         doc = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        return f"not valid JSON ({exc})"
+        return None, f"not valid JSON ({exc})"
     if not isinstance(doc, dict):
-        return f"not a JSON object (a {type(doc).__name__})"
+        return None, f"not a JSON object (a {type(doc).__name__})"
     record_id = doc.get("record_id")
     if not isinstance(record_id, str) or not 0 < len(record_id) <= MAX_RECORD_ID:
-        return "record_id is missing or not a string of 1-256 characters"
+        return None, "record_id is missing or not a string of 1-256 characters"
     if not isinstance(doc.get("event_time"), str):
-        return "event_time is missing or not text"
+        return None, "event_time is missing or not text"
     if not isinstance(doc.get("record"), dict):
-        return "record is missing or not a JSON object"
-    return None
+        return None, "record is missing or not a JSON object"
+    return doc, None
 
 
-def _read_polars(lines: list[bytes]) -> tuple[pl.DataFrame, list[int]]:
-    """Read valid lines with Polars; lines Polars still refuses are returned by position."""
+def _read_polars(lines: list[bytes], docs: list[Any]) -> pl.DataFrame:
+    """Read valid lines with Polars, which widens conflicting scalars to text. Shapes it
+    cannot reconcile (an object here, a number there; empty objects) are made readable
+    first: see :func:`reconcile`."""
     if not lines:
-        return _empty_envelope(), []
+        return _empty_envelope()
     try:
         frame = pl.read_ndjson(b"\n".join(lines), infer_schema_length=None)
-        return _envelope_columns(frame), []
     except pl.exceptions.PolarsError:
-        if len(lines) == 1:
-            return _empty_envelope(), [0]
-    middle = len(lines) // 2  # bisect down to the lines Polars refuses
-    head, head_bad = _read_polars(lines[:middle])
-    tail, tail_bad = _read_polars(lines[middle:])
-    frame = pl.concat([head, tail], how="diagonal_relaxed")
-    return frame, head_bad + [middle + i for i in tail_bad]
+        fixed = b"\n".join(orjson.dumps(doc) for doc in reconcile(docs))
+        frame = pl.read_ndjson(fixed, infer_schema_length=None)
+    return _envelope_columns(frame)
+
+
+def reconcile(docs: list[Any]) -> list[Any]:
+    """Copies of ``docs`` Polars can read. Where different kinds of value meet at one path
+    across the documents (an object and a number, a boolean and a number, ...), every value
+    there becomes its JSON text; so does every list at a path whose items are objects, lists
+    or mixed kinds; empty objects become null. Numbers and text may meet: Polars widens
+    those to text itself."""
+    kinds: dict[Path, set[str]] = {}
+    for doc in docs:
+        _kinds(doc, (), kinds)
+    as_text = {path for path, seen in kinds.items() if _mixed(seen)}
+    as_text |= {path[:-1] for path, seen in kinds.items()
+                if path[-1:] == (_ITEMS,) and ({"object", "list"} & seen or _mixed(seen))}
+    return [_rewritten(doc, (), as_text) for doc in docs]
+
+
+def _mixed(kinds: set[str]) -> bool:
+    return len(kinds) > 1 and not kinds <= {"number", "text"}
+
+
+def _kinds(value: Any, path: Path, into: dict[Path, set[str]]) -> None:
+    if value is None:
+        return
+    into.setdefault(path, set()).add(_kind(value))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _kinds(item, (*path, key), into)
+    elif isinstance(value, list):
+        for item in value:
+            _kinds(item, (*path, _ITEMS), into)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, bool):
+        return "boolean"
+    return "text" if isinstance(value, str) else "number"
+
+
+def _rewritten(value: Any, path: Path, as_text: set[Path]) -> Any:
+    if value == {}:
+        return None
+    if path in as_text and value is not None and not isinstance(value, str):
+        return orjson.dumps(value).decode()
+    if isinstance(value, dict):
+        return {key: _rewritten(item, (*path, key), as_text) for key, item in value.items()}
+    return value
 
 
 def _envelope_columns(frame: pl.DataFrame) -> pl.DataFrame:

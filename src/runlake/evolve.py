@@ -37,7 +37,7 @@ class SchemaTracker:
 
     def widened(self) -> dict[str, pl.DataType]:
         """Committed columns whose type this compaction widened, with their new type."""
-        return {n: t for n, t in self.committed.items() if self.types[n] != t}
+        return {n: self.types[n] for n, t in self.committed.items() if self.types[n] != t}
 
     def admit(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``frame`` renamed to known spellings and cast to the (possibly widened) types."""

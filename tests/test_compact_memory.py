@@ -1,0 +1,59 @@
+"""Compaction memory is bounded by the batch size, not by how much raw data is pending.
+
+Scaled down from "a 2 GB raw partition under 1 GB RSS": compact 50 MB and 200 MB of raw
+records in fresh processes with 4 MiB batches and compare how much each grew past its
+after-import RSS. Holding the data would cost more than 150 MB extra for the larger lake.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import runlake
+from conftest import run_python
+from runlake.synthetic import sweep_records
+
+MEASURE = """
+import json, resource, sys, psutil
+import runlake
+lake = runlake.Lake(sys.argv[1])
+before = psutil.Process().memory_info().rss
+result = lake.compact("runs", batch_bytes=4 * 1024 * 1024)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"growth": peak - before, "records": result.records}))
+"""
+
+
+def records(count: int) -> Iterator[dict[str, Any]]:
+    made = 0
+    for seed in range(10_000):
+        for record in sweep_records(50, seed=seed):
+            if made == count:
+                return
+            made += 1
+            yield record
+
+
+def growth(root: Path, count: int) -> int:
+    lake = runlake.Lake(root)
+    lake.append_many("runs", records(count), durability="none")
+    raw = sum(p.stat().st_size for p in (root / "raw").rglob("seg-*.jsonl"))
+    assert raw > count * 1000
+    done = run_python(MEASURE, str(root))
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout)
+    assert measured["records"] == count
+    return int(measured["growth"])
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_the_pending_data(tmp_path: Path) -> None:
+    small = growth(tmp_path / "small", 45_000)  # ~50 MB raw
+    large = growth(tmp_path / "large", 180_000)  # ~200 MB raw
+    assert large < 400 * 2**20
+    assert large - small < 64 * 2**20, (small, large)
