@@ -87,3 +87,7 @@ class CompactionConflict(CompactionError):
 class ExportError(LakeError):
     """A dataset export could not be made: nothing is left after a filter (named), or the
     output folder holds files that are not a previous export's. Nothing was written."""
+
+
+class EmptyLake(LakeError, LookupError):
+    """The lake has no records of what a command reads (no runs to export or report yet)."""

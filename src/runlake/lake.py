@@ -25,6 +25,7 @@ from runlake.datafiles import Compression, FileOptions
 from runlake.deadletter import ReplayResult, replay
 from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
 from runlake.errors import InvalidOption, InvalidRecord
+from runlake.export import ExportKind, ExportOptions, ExportResult, export_frame
 from runlake.layout import LakePaths, default_root, validate_table
 from runlake.maintenance import (
     DEFAULT_RETENTION_HOURS,
@@ -34,8 +35,10 @@ from runlake.maintenance import (
     optimize,
     vacuum,
 )
+from runlake.provenance import read_rated
 from runlake.query import TableStats, rated_runs, sql, table_stats
 from runlake.reader import RawScan
+from runlake.report import write_report
 from runlake.scan import scan_table
 from runlake.segments import (
     DEFAULT_LOCK_TIMEOUT,
@@ -258,6 +261,41 @@ class Lake:
     def status(self) -> LakeStatus:
         """Tables, partitions, records and bytes of the raw zone."""
         return lake_status(self.paths)
+
+    # -- export and report ------------------------------------------------------------------
+
+    def export_dataset(
+        self,
+        kind: ExportKind,
+        out: str | os.PathLike[str],
+        *,
+        version: int | None = None,
+        options: ExportOptions | None = None,
+        overwrite: bool = False,
+    ) -> ExportResult:
+        """Export the rated runs as an ``sft``, ``preference`` or ``table`` dataset into
+        ``out``, with splits and a dataset card (see :func:`runlake.export_frame`).
+
+        Without ``version``, the fresh view (committed tables plus uncompacted records);
+        with it, the runs table at that version and the ratings as of its commit. The card
+        names the versions, never a time, so the same snapshot gives the same bytes. See
+        docs/export.md.
+
+        >>> lake.export_dataset("sft", "datasets/sft", version=3).examples  # doctest: +SKIP
+        {'train': 40, 'validation': 5, 'test': 6}
+        """
+        rated = read_rated(self.paths, version=version)
+        return export_frame(rated.frame.collect(), kind, Path(out), options=options,
+                            snapshot=rated.provenance, overwrite=overwrite)
+
+    def report(self, out: str | os.PathLike[str], *, title: str = "runlake report") -> Path:
+        """Write the static HTML report of the fresh rated runs to ``out``; returns its path.
+
+        >>> lake.report("report.html", title="March sweeps")     # doctest: +SKIP
+        """
+        rated = read_rated(self.paths)
+        return write_report(rated.frame.collect(), Path(out), title=title,
+                            snapshot={"lake": str(self.root), **rated.provenance})
 
     # -- compact and maintain -------------------------------------------------------------
 

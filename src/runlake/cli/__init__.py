@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import runlake.cli.compaction  # registers the compact, optimize and vacuum commands
+import runlake.cli.export  # registers export and report
 import runlake.cli.learning  # registers import and demo
 import runlake.cli.query  # noqa: F401  (registers compare, query and stats)
 from runlake.cli.app import app, console_err
