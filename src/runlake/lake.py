@@ -230,7 +230,7 @@ class Lake:
     def sql(self, query: str) -> pl.DataFrame:
         """Run a SQL query with every table registered by name, plus ``rated_runs``.
 
-        >>> lake.sql("SELECT sampler, avg(rating) FROM rated_runs GROUP BY sampler")  # doctest: +SKIP
+        >>> lake.sql("SELECT sampler, avg(rating) FROM rated_runs GROUP BY 1")  # doctest: +SKIP
         """
         return sql(self.paths, query)
 
