@@ -103,11 +103,15 @@ def child(method: str, root: Path) -> None:
     print(json.dumps({"seconds": seconds, "peak_rss": peak}))
 
 
-def measure(method: str, root: Path, repeat: int) -> dict[str, float]:
+def measure(method: str, root: Path, repeat: int) -> dict[str, float] | str:
+    """Best time and peak RSS of ``method``, or why it failed (a baseline may refuse data
+    whose value types vary between lines)."""
     runs = []
     for _ in range(repeat):
         done = subprocess.run([sys.executable, __file__, "--child", method, "--lake", str(root)],
-                              capture_output=True, text=True, check=True)
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return done.stderr.strip().splitlines()[-1][:100]
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return {"seconds": min(r["seconds"] for r in runs),
             "peak_rss": max(r["peak_rss"] for r in runs)}
@@ -139,11 +143,16 @@ def report(root: Path, args: argparse.Namespace) -> None:
     print(f"{written:,} records, {size / written:,.0f} bytes each, {size / 1e6:,.1f} MB raw "
           f"in {len(segments(root))} segments ({args.shape}); best of {args.repeat}")
     results = {m: measure(m, root, args.repeat) for m in METHODS}
-    baseline = written / results["pyarrow"]["seconds"]
+    pyarrow = results["pyarrow"]
+    baseline = written / pyarrow["seconds"] if isinstance(pyarrow, dict) else None
     for method, result in results.items():
+        if isinstance(result, str):
+            print(f"  {method:8s} failed: {result}")
+            continue
         speed = written / result["seconds"]
-        print(f"  {method:8s} {speed:12,.0f} records/s  {speed / baseline:5.2f}x pyarrow  "
-              f"{result['seconds']:7.2f} s  peak RSS {result['peak_rss'] / 2**20:7.0f} MiB")
+        ratio = f"{speed / baseline:5.2f}x pyarrow" if baseline else "  (no pyarrow baseline)"
+        print(f"  {method:8s} {speed:12,.0f} records/s  {ratio}  {result['seconds']:7.2f} s  "
+              f"peak RSS {result['peak_rss'] / 2**20:7.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,14 @@ from filelock import Timeout as FileLockTimeout
 from runlake.columns import CANONICAL
 from runlake.datafiles import PARTITION, DataFile, FileOptions, remove_files, rewrite, write_file
 from runlake.decode import BadLine, Buffer, Decoder, Offsets, index_lines
-from runlake.deltatable import app_id, column_types, commit, data_files, open_table
+from runlake.deltatable import (
+    app_id,
+    column_types,
+    commit,
+    data_files,
+    ids_present,
+    open_table,
+)
 from runlake.errors import LockTimeout
 from runlake.evolve import SchemaTracker
 from runlake.layout import LakePaths, validate_table
@@ -39,7 +46,7 @@ from runlake.rawbatches import Batch, read_batches
 from runlake.reader import SegmentSlice
 from runlake.segments import DEFAULT_LOCK_TIMEOUT
 
-DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
 DECODERS = 2  # batches decoded at once, one thread each (the machine this targets has 2 cores)
 LOCK_PATH = ("_runlake", "compact.lock")  # inside the table directory; Delta ignores "_" names
 # Errors that mean "this data cannot be normalized", as opposed to a failing disk.
@@ -312,15 +319,9 @@ class _Compaction:
                 (self.root / file.path).unlink()
 
     def _present(self, candidates: pl.Series) -> pl.Series:
-        """Which of ``candidates`` the committed table already holds (reads one column)."""
         if self.delta is None:
             return pl.Series([], dtype=pl.String)
-        files = list(self.delta.file_uris())
-        if not files:
-            return pl.Series([], dtype=pl.String)
-        scan = pl.scan_parquet(files, hive_partitioning=False, extra_columns="ignore")
-        found = scan.select("record_id").filter(pl.col("record_id").is_in(candidates))
-        return found.collect()["record_id"]
+        return ids_present(self.root, self.delta, candidates)
 
     def _narrower(self, file: DataFile) -> bool:
         return any(self.tracker.types[n] != t for n, t in file.types.items())

@@ -1,40 +1,43 @@
-"""Raw bytes of stored lines -> one Polars row per usable line; the rest become bad lines.
+"""Raw bytes of stored lines -> Polars rows for the usable lines; the rest become bad lines.
 
-The fast path hands the whole blob to pyarrow's multi-threaded JSON reader. It gives up on
-anything unusual (a type conflict between lines, invalid JSON, a line pyarrow skips), and the
-slow path then checks every line with orjson, sets the bad ones aside with a reason, and reads
-the rest with Polars, which widens conflicting values to text instead of failing. Either way
-the rows come back in line order with their byte offsets, and ``payload`` holds each line's
-exact bytes.
+The fast path hands a blob to pyarrow's JSON reader. When lines disagree on a value's type
+(``variant_value`` 6.0 here, "advanced" there), pyarrow names the path; the decoder groups the
+lines by the kind of value that key holds (:mod:`runlake.kinds`), reads each group on its own,
+and remembers the key so later blobs are grouped before reading. Groups come back as
+separate parts; :mod:`runlake.normalize` puts them together on the type lattice. Only lines
+that are not JSON objects, or that pyarrow cannot read even so, send a blob down the slow
+path (:mod:`runlake.fallback`), which names each bad line's problem.
 
-pyarrow turns ISO-looking strings into timestamps; a :class:`Decoder` remembers those paths
-and reads them as text from then on, so a value never changes meaning with the batch it is in.
+pyarrow also turns ISO-looking text into timestamps; the decoder remembers those paths and
+reads them as text from then on, so a value never changes meaning with the blob it is in.
+Every row keeps its line's byte offset, and ``payload`` holds the line's exact bytes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pa_compute
 import pyarrow.json as pa_json
 
-ENVELOPE_TEXT = ("record_id", "event_time", "ingested_at")
-MAX_RECORD_ID = 256
+from runlake.fallback import ENVELOPE_TEXT, ITEMS, Path, parse_line, read_polars
+from runlake.kinds import TEXT, groups, kind_masks
+
 NEWLINE = 10
 _MIN_BLOCK = 4 << 20
 _PROBE_BYTES = 1 << 20
-_INLINE = 12
-_SCAN_STEP = 1 << 20  # string views hold strings this short inline
-_ITEMS = "[]"  # in a learned path: "the items of this list"
+_INLINE = 12  # string views hold strings this short inline
+_SCAN_STEP = 1 << 20
+_MAX_GROUPS = 64  # beyond this many shapes in one blob, the slow path is simpler
+_MAX_DEPTH = 8  # conflicting keys split in a row before giving up on a group
+_CONFLICT = re.compile(r"Column\((/[^)]*)\) changed from")
 
-Path = tuple[str, ...]
 Offsets = npt.NDArray[np.int64]
 Buffer = bytes | bytearray | memoryview
 
@@ -49,68 +52,168 @@ class BadLine:
 
 
 @dataclass(frozen=True)
-class Decoded:
-    """Usable lines as rows (``record_id``: text; ``event_time``, ``ingested_at``: UTC
-    timestamps, or text when some value did not parse; ``record``: struct; ``payload``: the
-    line), their offsets and lengths, and the bad lines."""
+class Part:
+    """Rows read together: ``record_id`` (text), ``event_time`` and ``ingested_at`` (UTC
+    timestamps, or text when some value did not parse), ``record`` (struct), ``payload``
+    (the line); and each row's line offset and length in the blob."""
 
     frame: pl.DataFrame
     starts: Offsets
     lengths: Offsets
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The parts holding the usable lines, and the bad lines."""
+
+    parts: list[Part]
     bad: list[BadLine]
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Some lines of a blob: ``at`` are their positions among all the blob's lines."""
+
+    blob: Buffer
+    starts: Offsets
+    ends: Offsets
+    at: npt.NDArray[np.int64]
+
+    def subset(self, chosen: npt.NDArray[np.int64]) -> _Lines:
+        """The chosen lines (positions into ``at``) copied into a blob of their own."""
+        if len(chosen) == len(self.at):
+            return self
+        view = memoryview(self.blob)
+        pieces = [view[s:e] for s, e in zip(self.starts[chosen].tolist(),
+                                            self.ends[chosen].tolist(), strict=True)]
+        blob = b"\n".join(pieces) + b"\n"
+        lengths = self.ends[chosen] - self.starts[chosen]
+        starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+        return _Lines(blob, starts, starts + lengths, self.at[chosen])
 
 
 @dataclass
 class Decoder:
-    """Decodes blobs of stored lines; learns which paths pyarrow must read as text.
-
-    Safe to share between threads: what it learned is one immutable set, replaced whole.
-    ``threads=False`` parses each blob on one thread (for callers that decode several
-    blobs at once: less overhead than splitting each one).
-    """
+    """Decodes blobs of stored lines, learning which paths to read as text and which keys
+    to group lines by. Safe to share between threads: what it learned is replaced whole,
+    never changed in place. ``threads=False`` parses each blob on one thread (for callers
+    that decode several blobs at once)."""
 
     text_paths: frozenset[Path] = frozenset()
+    split_keys: tuple[str, ...] = ()
     threads: bool = True
     probed: bool = False
 
     def decode(self, blob: Buffer) -> Decoded:
         starts, ends = index_lines(blob)
-        table = self._fast(blob, starts, ends)
-        frame = None if table is None else _to_polars(
-            _parse_times(table.select([*ENVELOPE_TEXT, "record"])))
-        if frame is None:
-            return _slow(blob, starts, ends)
-        payload = _payload(blob, starts, ends)
-        return Decoded(frame.with_columns(payload), starts, ends - starts, [])
+        lines = _Lines(blob, starts, ends, np.arange(len(starts), dtype=np.int64))
+        self._probe(lines)
+        read = self._read_grouped(lines)
+        bad: list[BadLine] = []
+        if read is None:
+            read, bad = self._slow(lines)
+        parts = [Part(frame, starts[at], ends[at] - starts[at]) for frame, at in read]
+        return Decoded(parts, bad)
 
-    def _fast(self, blob: Buffer, starts: Offsets, ends: Offsets) -> pa.Table | None:
-        longest = int((ends - starts).max(initial=0))
-        if not self.probed and len(blob) > 4 * _PROBE_BYTES:
-            self.probed = True  # learn timestamp paths cheaply before the first full read
-            self._read(blob[:_probe_end(ends)], longest)
-        for _ in range(2):  # the second read applies timestamp paths learned by the first
-            table, learned = self._read(blob, longest)
-            if table is None or table.num_rows != len(starts):
+    def _probe(self, lines: _Lines) -> None:
+        """Learn timestamp paths from the first MiB before the first full read."""
+        if self.probed or len(lines.blob) <= 4 * _PROBE_BYTES:
+            return
+        self.probed = True
+        count = max(int(np.searchsorted(lines.ends, _PROBE_BYTES)), 1)
+        self._read(lines.subset(np.arange(count, dtype=np.int64)), frozenset())
+
+    def _read_grouped(self, lines: _Lines) -> list[_Read] | None:
+        found = groups(lines.blob, lines.starts, self.split_keys)
+        if len(found) > _MAX_GROUPS:
+            return None
+        parts: list[_Read] = []
+        for chosen in found:
+            read = self._read_group(lines.subset(chosen), depth=0)
+            if read is None:
                 return None
+            parts += read
+        return parts
+
+    def _read_group(self, lines: _Lines, depth: int) -> list[_Read] | None:
+        """Read lines with pyarrow; on a type conflict, split them by the conflicting key's
+        value kinds and read each group (``None``: these lines need the slow path)."""
+        table, conflict = self._read(lines, self._not_text(lines))
+        if table is not None:
+            frame = _to_polars(_parse_times(table.select([*ENVELOPE_TEXT, "record"])))
+            return None if frame is None else [_with_payload(frame, lines)]
+        key = _splittable(conflict)
+        if key is None or depth >= _MAX_DEPTH:
+            return None
+        if key not in self.split_keys:
+            self.split_keys = (*self.split_keys, key)
+        found = groups(lines.blob, lines.starts, (key,))
+        if len(found) == 1:
+            return None
+        parts: list[_Read] = []
+        for chosen in found:
+            read = self._read_group(lines.subset(chosen), depth + 1)
+            if read is None:
+                return None
+            parts += read
+        return parts
+
+    def _not_text(self, lines: _Lines) -> frozenset[str]:
+        """Split keys that hold no text in these lines: their learned text paths would
+        clash with what the lines hold, so pyarrow must infer those."""
+        return frozenset(k for k in self.split_keys
+                         if not np.any(kind_masks(lines.blob, lines.starts, k) & TEXT))
+
+    def _read(self, lines: _Lines, not_text: frozenset[str]) -> tuple[pa.Table | None, str]:
+        """Read with what is known (twice if the first read taught a new text path);
+        return the table, or ``None`` and pyarrow's complaint."""
+        longest = int((lines.ends - lines.starts).max(initial=0))
+        for _ in range(2):
+            known = frozenset(p for p in self.text_paths if p[-1] not in not_text)
+            table, error = _read_arrow(lines.blob, longest, known, self.threads)
+            if table is None:
+                return None, error
+            if table.num_rows != len(lines.at) or not _envelope_ok(table):
+                return None, ""
+            learned = set(_temporal_paths(table.schema)) - known
             if not learned:
-                return table
+                return table, ""
+            self.text_paths = self.text_paths | learned  # another thread may have, too
+        return None, ""
+
+    def _slow(self, lines: _Lines) -> tuple[list[_Read], list[BadLine]]:
+        """Check every line with orjson; read the good ones grouped, or with Polars."""
+        view = memoryview(lines.blob)
+        spans = list(zip(lines.starts.tolist(), lines.ends.tolist(), strict=True))
+        checked = [parse_line(view[s:e]) for s, e in spans]
+        bad = [BadLine(s, e - s, reason) for (s, e), (_, reason) in
+               zip(spans, checked, strict=True) if reason is not None]
+        good = [i for i, (doc, _) in enumerate(checked) if doc is not None]
+        if not good:
+            return [], bad
+        kept = lines.subset(np.asarray(good, dtype=np.int64))
+        read = self._read_grouped(kept)
+        if read is None:
+            docs = [checked[i][0] for i in good]
+            frame = read_polars([bytes(view[spans[i][0]:spans[i][1]]) for i in good], docs)
+            read = [_with_payload(frame, kept)]
+        return read, bad
+
+
+_Read = tuple[pl.DataFrame, npt.NDArray[np.int64]]  # rows, and their lines' positions
+
+
+def _with_payload(frame: pl.DataFrame, lines: _Lines) -> _Read:
+    return frame.with_columns(_payload(lines.blob, lines.starts, lines.ends)), lines.at
+
+
+def _splittable(conflict: str) -> str | None:
+    """The key named by a pyarrow type-conflict message, if lines can be grouped by it."""
+    match = _CONFLICT.search(conflict)
+    if match is None:
         return None
-
-    def _read(self, blob: Buffer, longest: int) -> tuple[pa.Table | None, bool]:
-        """Read with what is known; return the table and whether new text paths were found."""
-        known = self.text_paths
-        table = _read_arrow(blob, longest, known, self.threads)
-        if table is None or not _envelope_ok(table):
-            return None, False
-        learned = set(_temporal_paths(table.schema)) - known
-        if learned:
-            self.text_paths = self.text_paths | learned
-        return table, bool(learned)
-
-
-def _probe_end(ends: Offsets) -> int:
-    index = max(int(np.searchsorted(ends, _PROBE_BYTES)), 1)
-    return int(ends[min(index, len(ends)) - 1]) + 1
+    key = match.group(1).rsplit("/", 1)[-1]
+    return None if key in ("", ITEMS) else key
 
 
 def index_lines(blob: Buffer) -> tuple[Offsets, Offsets]:
@@ -182,19 +285,21 @@ def _to_polars(table: pa.Table) -> pl.DataFrame | None:
 
 def _read_arrow(
     blob: Buffer, longest: int, text_paths: frozenset[Path], threads: bool
-) -> pa.Table | None:
+) -> tuple[pa.Table | None, str]:
+    """pyarrow's reading of ``blob``, or ``None`` and its error message."""
     options = pa_json.ParseOptions(
         explicit_schema=_explicit_schema(text_paths), unexpected_field_behavior="infer"
     )
     block = max(_MIN_BLOCK, 2 * (longest + 2))  # a line may not straddle two blocks
     try:
-        return pa_json.read_json(
+        table = pa_json.read_json(
             pa.BufferReader(blob),
             read_options=pa_json.ReadOptions(block_size=block, use_threads=threads),
             parse_options=options,
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
-        return None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
+        return None, str(exc)
+    return table, ""
 
 
 def _explicit_schema(text_paths: frozenset[Path]) -> pa.Schema:
@@ -209,11 +314,11 @@ def _text_at(paths: list[Path]) -> pa.DataType:
     """The partial type that holds ``string`` at each of ``paths`` (empty path: here)."""
     if any(not p for p in paths):
         return pa.string()
-    if paths and all(p[0] == _ITEMS for p in paths):
+    if paths and all(p[0] == ITEMS for p in paths):
         return pa.list_(_text_at([p[1:] for p in paths]))
     children: dict[str, list[Path]] = {}
     for path in paths:
-        if path[0] != _ITEMS:
+        if path[0] != ITEMS:
             children.setdefault(path[0], []).append(path[1:])
     return pa.struct([pa.field(k, _text_at(v)) for k, v in sorted(children.items())])
 
@@ -237,114 +342,6 @@ def _temporal(kind: pa.DataType, path: Path) -> Iterator[Path]:
             child = kind.field(index)
             yield from _temporal(child.type, (*path, child.name))
     elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        yield from _temporal(kind.value_type, (*path, _ITEMS))
+        yield from _temporal(kind.value_type, (*path, ITEMS))
     elif pa.types.is_temporal(kind):
         yield path
-
-
-def _slow(blob: Buffer, starts: Offsets, ends: Offsets) -> Decoded:
-    view = memoryview(blob)
-    spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
-    checked = [parse_line(view[s:e]) for s, e in spans]
-    good = [i for i, (doc, _) in enumerate(checked) if doc is not None]
-    lines = [bytes(view[spans[i][0]:spans[i][1]]) for i in good]
-    frame = _read_polars(lines, [checked[i][0] for i in good])
-    kept = np.asarray(good, dtype=np.int64)
-    frame = frame.with_columns(_payload(blob, starts[kept], ends[kept]))
-    bad = [BadLine(s, e - s, reason) for (s, e), (_, reason) in zip(spans, checked, strict=True)
-           if reason is not None]
-    return Decoded(frame, starts[kept], (ends - starts)[kept], bad)
-
-
-def parse_line(line: bytes | memoryview) -> tuple[dict[str, Any] | None, str | None]:
-    """A stored line as a document, or why it is not a usable envelope."""
-    try:
-        doc = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return None, f"not valid JSON ({exc})"
-    if not isinstance(doc, dict):
-        return None, f"not a JSON object (a {type(doc).__name__})"
-    record_id = doc.get("record_id")
-    if not isinstance(record_id, str) or not 0 < len(record_id) <= MAX_RECORD_ID:
-        return None, "record_id is missing or not a string of 1-256 characters"
-    if not isinstance(doc.get("event_time"), str):
-        return None, "event_time is missing or not text"
-    if not isinstance(doc.get("record"), dict):
-        return None, "record is missing or not a JSON object"
-    return doc, None
-
-
-def _read_polars(lines: list[bytes], docs: list[Any]) -> pl.DataFrame:
-    """Read valid lines with Polars, which widens conflicting scalars to text. Shapes it
-    cannot reconcile (an object here, a number there; empty objects) are made readable
-    first: see :func:`reconcile`."""
-    if not lines:
-        return _empty_envelope()
-    try:
-        frame = pl.read_ndjson(b"\n".join(lines), infer_schema_length=None)
-    except pl.exceptions.PolarsError:
-        fixed = b"\n".join(orjson.dumps(doc) for doc in reconcile(docs))
-        frame = pl.read_ndjson(fixed, infer_schema_length=None)
-    return _envelope_columns(frame)
-
-
-def reconcile(docs: list[Any]) -> list[Any]:
-    """Copies of ``docs`` Polars can read. Where different kinds of value meet at one path
-    across the documents (an object and a number, a boolean and a number, ...), every value
-    there becomes its JSON text; so does every list at a path whose items are objects, lists
-    or mixed kinds; empty objects become null. Numbers and text may meet: Polars widens
-    those to text itself."""
-    kinds: dict[Path, set[str]] = {}
-    for doc in docs:
-        _kinds(doc, (), kinds)
-    as_text = {path for path, seen in kinds.items() if _mixed(seen)}
-    as_text |= {path[:-1] for path, seen in kinds.items()
-                if path[-1:] == (_ITEMS,) and ({"object", "list"} & seen or _mixed(seen))}
-    return [_rewritten(doc, (), as_text) for doc in docs]
-
-
-def _mixed(kinds: set[str]) -> bool:
-    return len(kinds) > 1 and not kinds <= {"number", "text"}
-
-
-def _kinds(value: Any, path: Path, into: dict[Path, set[str]]) -> None:
-    if value is None:
-        return
-    into.setdefault(path, set()).add(_kind(value))
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _kinds(item, (*path, key), into)
-    elif isinstance(value, list):
-        for item in value:
-            _kinds(item, (*path, _ITEMS), into)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, bool):
-        return "boolean"
-    return "text" if isinstance(value, str) else "number"
-
-
-def _rewritten(value: Any, path: Path, as_text: set[Path]) -> Any:
-    if value == {}:
-        return None
-    if path in as_text and value is not None and not isinstance(value, str):
-        return orjson.dumps(value).decode()
-    if isinstance(value, dict):
-        return {key: _rewritten(item, (*path, key), as_text) for key, item in value.items()}
-    return value
-
-
-def _envelope_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    text = [pl.col(n).cast(pl.String) if n in frame.columns else pl.lit(None, pl.String).alias(n)
-            for n in ENVELOPE_TEXT]
-    return frame.select(*text, pl.col("record"))
-
-
-def _empty_envelope() -> pl.DataFrame:
-    return pl.DataFrame(schema={"record_id": pl.String, "event_time": pl.String,
-                                "ingested_at": pl.String, "record": pl.Struct([])})

@@ -13,7 +13,7 @@ is what makes a late or concurrent compactor fail instead of committing the same
 
 from __future__ import annotations
 
-import os
+import bisect
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +33,7 @@ METADATA_KEY = "runlake"
 APP_PREFIX = "runlake.compact."
 _NO_PARTITION = "0000-00-00"  # an overwrite filter that matches no partition
 LOG_DIR = "_delta_log"
+ID = "record_id"
 
 
 @contextmanager
@@ -81,8 +82,31 @@ def data_files(table: DeltaTable) -> list[DataFile]:
     ]
 
 
-def file_paths(table: DeltaTable) -> list[str]:
-    return list(table.file_uris())
+def ids_present(root: Path, table: DeltaTable, candidates: pl.Series) -> pl.Series:
+    """Which of ``candidates`` (record ids) the table's snapshot holds.
+
+    A file is read (its ``record_id`` column only) only if its id range in the log's
+    statistics holds a candidate: with time-ordered ids, new records fall past every
+    committed range and nothing is read. delta-rs truncates long string statistics to a
+    prefix (min) and a rounded-up prefix (max), so the ranges stay conservative.
+    """
+    wanted = sorted(candidates.to_list())
+    with delta_errors(root):
+        actions = pa.table(table.get_add_actions(flatten=True))
+    low, high = f"min.{ID}", f"max.{ID}"
+    names = actions.column_names
+    rows = actions.select([n for n in ("path", low, high) if n in names]).to_pylist()
+    files = [root / r["path"] for r in rows if _may_hold(wanted, r.get(low), r.get(high))]
+    if not files:
+        return pl.Series(ID, [], dtype=pl.String)
+    scan = pl.scan_parquet(files, hive_partitioning=False, extra_columns="ignore")
+    return scan.select(ID).filter(pl.col(ID).is_in(candidates.implode())).collect()[ID]
+
+
+def _may_hold(wanted: list[str], low: str | None, high: str | None) -> bool:
+    if low is None or high is None:  # no statistics: the file must be read
+        return True
+    return bisect.bisect_left(wanted, low) < bisect.bisect_right(wanted, high)
 
 
 def arrow_schema(types: Mapping[str, pl.DataType]) -> pa.Schema:
@@ -160,9 +184,3 @@ def commit_info(root: Path, version: int) -> dict[str, Any] | None:
     return None
 
 
-def table_root(tables: Path, table: str) -> Path:
-    return tables / table
-
-
-def exists(root: Path) -> bool:
-    return os.path.isdir(root / LOG_DIR)

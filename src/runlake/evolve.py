@@ -10,7 +10,7 @@ Column names are unique ignoring case (as Delta requires): ``config.Sampler`` an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -91,6 +91,18 @@ def _cast(expr: pl.Expr, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
 
 def is_lattice(dtype: pl.DataType) -> bool:
     return dtype in (pl.Boolean, pl.Int64, pl.Float64, pl.String)
+
+
+def unify(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Frames with different columns and types as one: each leaf column at the join of its
+    types, each missing column null (for parts of a batch that were read apart)."""
+    types: dict[str, pl.DataType] = {}
+    for frame in frames:
+        for name, dtype in frame.schema.items():
+            known = types.get(name)
+            if known is None or (is_leaf(name) and is_lattice(known) and is_lattice(dtype)):
+                types[name] = join(known, dtype) or dtype
+    return pl.concat([conform(f, types) for f in frames], how="diagonal")
 
 
 def conform(frame: pl.DataFrame, types: Mapping[str, pl.DataType]) -> pl.DataFrame:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from runlake.columns import (
@@ -29,7 +30,9 @@ from runlake.columns import (
     render,
     to_lattice,
 )
-from runlake.decode import MAX_RECORD_ID, BadLine, Buffer, Decoded, Decoder, Offsets
+from runlake.decode import BadLine, Buffer, Decoded, Decoder, Offsets, Part
+from runlake.evolve import unify
+from runlake.fallback import MAX_RECORD_ID
 from runlake.knobs import (
     CONFIG_KNOBS,
     DURATION_MILLISECONDS,
@@ -81,16 +84,31 @@ def normalize_lines(
 
 
 def normalize_decoded(decoded: Decoded) -> Normalized:
-    frame = decoded.frame.with_columns(
-        _utc(decoded.frame.schema, "event_time").alias("_event_time"))
+    """Normalize each part the decoder read, then put the parts together in line order,
+    their columns joined on the type lattice."""
+    done = [_normalize_part(part) for part in decoded.parts]
+    bad = sorted([*decoded.bad, *(b for n in done for b in n.bad)], key=lambda b: b.offset)
+    if len(done) == 1:
+        return Normalized(done[0].frame, done[0].starts, done[0].lengths, bad)
+    if not done:
+        empty = np.zeros(0, dtype=np.int64)
+        return Normalized(pl.DataFrame(schema=CANONICAL), empty, empty, bad)
+    starts = np.concatenate([n.starts for n in done])
+    order = np.argsort(starts, kind="stable")
+    frame = unify([n.frame for n in done])[order]
+    lengths = np.concatenate([n.lengths for n in done])
+    return Normalized(frame, starts[order], lengths[order], bad)
+
+
+def _normalize_part(part: Part) -> Normalized:
+    frame = part.frame.with_columns(_utc(part.frame.schema, "event_time").alias("_event_time"))
     reasons = frame.select(_rejection(frame.schema).alias("reason"))["reason"]
     if reasons.null_count() == len(reasons):
-        return Normalized(_normalize(frame), decoded.starts, decoded.lengths, decoded.bad)
+        return Normalized(_normalize(frame), part.starts, part.lengths, [])
     usable = reasons.is_null()
     keep = usable.to_numpy()
-    bad = sorted(decoded.bad + _bad_lines(decoded, reasons), key=lambda b: b.offset)
-    return Normalized(_normalize(frame.filter(usable)), decoded.starts[keep],
-                      decoded.lengths[keep], bad)
+    return Normalized(_normalize(frame.filter(usable)), part.starts[keep], part.lengths[keep],
+                      _bad_lines(part, reasons))
 
 
 def _utc(schema: pl.Schema, name: str) -> pl.Expr:
@@ -119,10 +137,9 @@ def _rejection(schema: pl.Schema) -> pl.Expr:
     )
 
 
-def _bad_lines(decoded: Decoded, reasons: pl.Series) -> list[BadLine]:
+def _bad_lines(part: Part, reasons: pl.Series) -> list[BadLine]:
     rows = reasons.is_not_null().arg_true().to_list()
-    return [BadLine(int(decoded.starts[i]), int(decoded.lengths[i]), str(reasons[i]))
-            for i in rows]
+    return [BadLine(int(part.starts[i]), int(part.lengths[i]), str(reasons[i])) for i in rows]
 
 
 def _normalize(frame: pl.DataFrame) -> pl.DataFrame:
