@@ -51,7 +51,7 @@ DECODERS = 2  # batches decoded at once, one thread each (the machine this targe
 LOCK_PATH = ("_runlake", "compact.lock")  # inside the table directory; Delta ignores "_" names
 # Errors that mean "this data cannot be normalized", as opposed to a failing disk.
 _NO_ROWS = pl.Series("row", [], dtype=pl.UInt32)
-_DATA_ERRORS = (pl.exceptions.PolarsError, pa.ArrowException, ValueError, TypeError)
+_DATA_ERRORS = (pl.exceptions.PolarsError, pa.ArrowException, ValueError)
 
 
 @dataclass(frozen=True)
