@@ -174,6 +174,18 @@ def test_a_crash_between_quarantine_and_commit_does_not_double_count(
     assert len(read_entries(lake.paths, "runs")) == 2
 
 
+def test_a_first_run_with_only_bad_lines_still_commits_its_offsets(lake: runlake.Lake) -> None:
+    partition = lake.paths.partition("runs", "2026-03-20")
+    partition.mkdir(parents=True)
+    (partition / "seg-000001.jsonl").write_bytes(b"garbage\n")
+    result = lake.compact("runs").tables[0]
+    assert (result.version, result.records, result.quarantined) == (0, 0, 1)
+    assert read_table(lake).height == 0
+    assert lake.compact("runs").tables[0].quarantined == 0  # not counted twice
+    lake.append("runs", {"model": "x"})
+    assert lake.compact("runs").records == 1
+
+
 def test_the_same_record_id_twice_is_kept_once(lake: runlake.Lake) -> None:
     lake.append("runs", {"model": "first"}, record_id="same")
     lake.append("runs", {"model": "retry"}, record_id="same")  # same batch

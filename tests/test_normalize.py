@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runlake.decode import Decoder
 from runlake.envelope import Enveloper
 from runlake.normalize import normalize_lines
 
@@ -308,3 +309,24 @@ def test_any_records_normalize_without_error_and_keep_their_payload(
     stored = [json.loads(p)["record"] for p in normalized.frame["payload"].to_list()]
     assert stored == [json.loads(orjson.dumps(r)) for r in batch]
 
+
+
+def test_interleaved_value_kinds_are_read_in_groups_and_kept_in_line_order() -> None:
+    enveloper = Enveloper("runs")
+    values: list[Any] = [6.0 if i % 3 else f"text{i}" for i in range(40)]
+    blob = b"".join(enveloper.envelope({"metadata": {"variant_value": v}, "i": i},
+                                       default_id=f"r{i:02d}").line
+                    for i, v in enumerate(values))
+    decoder = Decoder()
+    first = normalize_lines(blob, decoder=decoder)
+    assert decoder.split_keys == ("variant_value",)
+    assert len(decoder.decode(blob).parts) == 2  # grouped up front the second time
+    for normalized in (first, normalize_lines(blob + b"torn\n", decoder=decoder)):
+        frame = normalized.frame
+        assert frame["record.i"].to_list() == list(range(40))
+        assert frame["variant_value"].to_list() == [
+            "6" if i % 3 else f"text{i}" for i in range(40)]
+        assert normalized.starts.tolist() == sorted(normalized.starts.tolist())
+        assert [blob[s:s + n] for s, n in zip(normalized.starts.tolist(),
+                                              normalized.lengths.tolist(), strict=True)] == \
+            blob.splitlines()
