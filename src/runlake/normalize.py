@@ -40,6 +40,7 @@ from runlake.knobs import (
     FIELD_KNOBS,
     FUSED_SCHEDULERS,
     SIZE_ALIASES,
+    STAGES,
     SUBSCORE_PREFIXES,
     VARIANT_VALUE_SOURCES,
     ConfigKnob,
@@ -52,6 +53,7 @@ _FUSED = re.compile(
     r"(?i)^(.*\S)\s+(" + "|".join(re.escape(s) for s in FUSED_SCHEDULERS) + r")$"
 ).pattern
 _SIZE = r"^\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*$"  # 832x1216, also with a times sign
+_INT64_BOUND = 2.0**63
 _TYPES: dict[Kind, pl.DataType] = {"text": pl.String(), "int": pl.Int64(), "float": pl.Float64()}
 
 Leaf = tuple[pl.Expr, pl.DataType]
@@ -318,8 +320,8 @@ def _fused_sampler(sampler: pl.Expr, scheduler: pl.Expr) -> dict[str, pl.Expr]:
 
 
 def _size(sources: _Sources, width: pl.Expr, height: pl.Expr) -> dict[str, pl.Expr]:
-    names = [f"config.{a}" for a in SIZE_ALIASES] + [f"config.{s}.{a}" for s in ("txt2img",)
-                                                     for a in SIZE_ALIASES]
+    names = [f"config.{a}" for a in SIZE_ALIASES] + [
+        f"config.{stage}.{a}" for stage in STAGES for a in SIZE_ALIASES]
     size = _coalesce(sources.first(names, "text"), "text")
     return {
         "width": pl.coalesce(width, size.str.extract(_SIZE, 1).cast(pl.Int64, strict=False)),
@@ -363,15 +365,17 @@ def coerce(expr: pl.Expr, dtype: pl.DataType, kind: Kind) -> pl.Expr:
         return pl.when(text.str.strip_chars() == "").then(None).otherwise(text)
     if dtype == pl.Boolean:
         return pl.lit(None, _TYPES[kind])
+    if kind == "int" and dtype == pl.Int64:
+        return expr
     number = _number(expr, dtype)
     if kind == "float":
         return number
-    whole = (number == number.floor()) & (number.abs() < 2.0**63)
-    exact = expr.str.strip_chars().str.to_integer(strict=False) if dtype == pl.String else None
+    whole = (number == number.floor()) & (number.abs() < _INT64_BOUND)
     as_int = pl.when(whole).then(number.cast(pl.Int64))
-    if dtype == pl.Int64:
-        return expr
-    return pl.coalesce(exact, as_int) if exact is not None else as_int
+    if dtype != pl.String:
+        return as_int
+    exact = expr.str.strip_chars().str.to_integer(strict=False)  # beyond 2**53 exactly
+    return pl.coalesce(exact, as_int)
 
 
 def _number(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
