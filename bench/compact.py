@@ -103,18 +103,26 @@ def child(method: str, root: Path) -> None:
     print(json.dumps({"seconds": seconds, "peak_rss": peak}))
 
 
-def measure(method: str, root: Path, repeat: int) -> dict[str, float] | str:
-    """Best time and peak RSS of ``method``, or why it failed (a baseline may refuse data
-    whose value types vary between lines)."""
-    runs = []
+def measure(root: Path, repeat: int) -> dict[str, dict[str, float] | str]:
+    """Best time and peak RSS of each method, or why it failed (a baseline may refuse data
+    whose value types vary between lines). Rounds go through every method in turn, so a
+    busy moment on a shared machine hits them alike."""
+    runs: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
+    failed: dict[str, str] = {}
     for _ in range(repeat):
-        done = subprocess.run([sys.executable, __file__, "--child", method, "--lake", str(root)],
-                              capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            return done.stderr.strip().splitlines()[-1][:100]
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return {"seconds": min(r["seconds"] for r in runs),
-            "peak_rss": max(r["peak_rss"] for r in runs)}
+        for method in METHODS:
+            if method in failed:
+                continue
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", method, "--lake", str(root)],
+                capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                failed[method] = done.stderr.strip().splitlines()[-1][:100]
+                continue
+            runs[method].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {m: failed.get(m) or {"seconds": min(r["seconds"] for r in runs[m]),
+                                 "peak_rss": max(r["peak_rss"] for r in runs[m])}
+            for m in METHODS}
 
 
 def main() -> None:
@@ -142,7 +150,7 @@ def report(root: Path, args: argparse.Namespace) -> None:
     size = sum(s.stat().st_size for s in segments(root))
     print(f"{written:,} records, {size / written:,.0f} bytes each, {size / 1e6:,.1f} MB raw "
           f"in {len(segments(root))} segments ({args.shape}); best of {args.repeat}")
-    results = {m: measure(m, root, args.repeat) for m in METHODS}
+    results = measure(root, args.repeat)
     pyarrow = results["pyarrow"]
     baseline = written / pyarrow["seconds"] if isinstance(pyarrow, dict) else None
     for method, result in results.items():
