@@ -123,12 +123,12 @@ def _progress_bar() -> Iterator[ProgressCallback | None]:
 
 def print_compaction(result: CompactionResult) -> None:
     table = Table(title=f"compacted in {result.seconds:.1f}s", title_justify="left")
-    for column in ("table", "records", "duplicates", "quarantined", "partitions", "raw bytes",
-                   "files", "version", "seconds"):
+    for column in ("table", "records", "dups", "quarantined", "dates", "raw MB", "files",
+                   "version", "s"):
         table.add_column(column, justify="left" if column == "table" else "right")
     for t in result.tables:
         table.add_row(t.table, f"{t.records:,}", f"{t.duplicates:,}", f"{t.quarantined:,}",
-                      str(len(t.partitions)), f"{t.bytes:,}", str(t.files),
+                      str(len(t.partitions)), f"{t.bytes / 1e6:,.1f}", str(t.files),
                       "-" if t.version is None else str(t.version), f"{t.seconds:.1f}")
     console.print(table)
     if result.quarantined:
