@@ -165,8 +165,10 @@ def assert_not_blank(png: Path) -> None:
     image = Image.open(png).convert("RGB")
     assert image.size == (1280, 2000)
     small = image.resize((320, 500))
-    pixels = list(small.getdata())
+    pixels = [small.getpixel((x, y)) for y in range(small.height) for x in range(small.width)]
     not_white = sum(1 for pixel in pixels if min(pixel) < 235) / len(pixels)
-    colors = len(set(small.quantize(colors=64).getdata()))
+    palette = small.quantize(colors=64)
+    colors = len({palette.getpixel((x, y)) for y in range(palette.height)
+                  for x in range(palette.width)})
     # A blank or unstyled page has a handful of colors; the plots bring viridis and lines.
     assert not_white > 0.05 and colors > 20, (not_white, colors)

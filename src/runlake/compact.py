@@ -309,7 +309,7 @@ class _Compaction:
         ])
         present = self._present(rows["record_id"])
         dropped = rows.filter(~pl.col("record_id").is_first_distinct()
-                              | pl.col("record_id").is_in(present))
+                              | pl.col("record_id").is_in(present.implode()))
         self.duplicates += dropped.height
         drops = {int(key[0]): group["row"]
                  for key, group in dropped.partition_by("file", as_dict=True).items()}

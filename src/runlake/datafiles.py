@@ -64,7 +64,7 @@ def rewrite(
     target = root / relative
     (pl.scan_parquet(root / file.path, hive_partitioning=False)
      .with_row_index("_row")
-     .filter(~pl.col("_row").is_in(drop_rows))
+     .filter(~pl.col("_row").is_in(drop_rows.implode()))
      .drop("_row")
      .with_columns(conform_exprs(file.types, wanted))
      .sink_parquet(target, compression=options.compression,
