@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -52,12 +53,9 @@ def append_buffer(
 @contextmanager
 def partition_lock(partition: Path, timeout: float) -> Iterator[None]:
     """Hold the partition's append lock; raise :class:`LockTimeout` after ``timeout`` seconds."""
-    # A fresh FileLock per call: flock is per open file, so threads exclude each other too.
-    # A short poll keeps a contended append's wait near the holder's write time.
-    lock = FileLock(partition / LOCK_NAME, timeout=timeout, thread_local=False,
-                    poll_interval=0.001)
+    lock = _thread_lock(partition / LOCK_NAME)
     try:
-        lock.acquire()
+        lock.acquire(timeout=timeout)
     except FileLockTimeout as exc:
         raise LockTimeout(
             f"could not lock {partition} within {timeout:g}s: another process holds it "
@@ -67,6 +65,26 @@ def partition_lock(partition: Path, timeout: float) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+_LOCKS = threading.local()
+
+
+def _thread_lock(path: Path) -> FileLock:
+    """This thread's FileLock for ``path``, made once: building one costs more than taking it.
+
+    One instance per thread, because flock is per open file: two threads with their own
+    instances exclude each other as two processes do, while a shared instance would be
+    reentrant across threads. A 1 ms poll keeps a contended append's wait near the holder's
+    write time.
+    """
+    cache: dict[Path, FileLock] | None = getattr(_LOCKS, "cache", None)
+    if cache is None:
+        cache = _LOCKS.cache = {}
+    lock = cache.get(path)
+    if lock is None:
+        lock = cache[path] = FileLock(path, thread_local=False, poll_interval=0.001)
+    return lock
 
 
 # Per-process memo of each partition's current segment; it saves a directory listing and a
