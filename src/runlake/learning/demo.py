@@ -40,9 +40,12 @@ MODELS = ("sd_xl_base_1.0.safetensors", "juggernautXL_v9.safetensors",
 SAMPLERS = ("Euler a", "DPM++ 2M", "DPM++ SDE", "UniPC")
 CFG_SCALES = (4.5, 6.0, 7.5)
 FIRST_SEED = 1000
+PROMPTS = ("a red fox in the snow, golden hour", "portrait of an old sailor, studio light",
+           "a lighthouse at dusk, dramatic clouds", "a bowl of ramen, top view",
+           "a castle on a cliff, misty morning")
 BASE_CONFIG: dict[str, Any] = {
     "pipeline": {"txt2img_enabled": True},
-    "txt2img": {"model": MODELS[0], "prompt": "a red fox in the snow, golden hour",
+    "txt2img": {"model": MODELS[0], "prompt": PROMPTS[0],
                 "negative_prompt": "lowres, watermark", "sampler_name": "DPM++ 2M",
                 "scheduler": "Karras", "steps": 25, "cfg_scale": 6.0, "seed": FIRST_SEED,
                 "width": 1024, "height": 1024},
@@ -128,8 +131,11 @@ def _queue_grid(service: JobService, seeds: int) -> None:
     grid = plan_sweep({"model": MODELS, "sampler_name": SAMPLERS, "cfg_scale": CFG_SCALES,
                        "seed": [FIRST_SEED + index for index in range(seeds)]})
     plan = RandomizerPlan("sweep", len(grid))
-    for variant in grid:
-        service.submit(NormalizedJobRecord(BASE_CONFIG, variant, randomizer_plan=plan,
+    for index, variant in enumerate(grid):
+        # Several prompts, spread evenly over the grid: a dataset built from the demo then
+        # has goals to split into train, validation and test.
+        with_prompt = {**variant, "prompt": PROMPTS[index % len(PROMPTS)]}
+        service.submit(NormalizedJobRecord(BASE_CONFIG, with_prompt, randomizer_plan=plan,
                                            metadata={"experiment_name": "demo grid"}))
 
 
