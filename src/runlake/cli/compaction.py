@@ -91,8 +91,11 @@ def vacuum(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List, delete nothing.")] = False,
 ) -> None:
-    """Delete files no commit references (left by a killed compaction), expired files and,
-    only when asked, old fully compacted raw segments.
+    """Delete table files no commit references, and old raw segments when asked.
+
+    Removes Parquet files a killed compaction left behind and files the table dropped longer
+    ago than the retention; raw segments only with --raw-retention-days, and only those fully
+    compacted and untouched that long (never a partition's last segment).
 
     Example: runlake vacuum runs --raw-retention-days 90 --dry-run
     """

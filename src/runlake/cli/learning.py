@@ -57,9 +57,11 @@ def demo(
         typer.Option(help="Where to save the PNGs (default: <lake>/demo_images)."),
     ] = None,
 ) -> None:
-    """Run a real demo sweep (3 models x 4 samplers x 3 CFG x seeds, plus a steps
-    experiment) through the learning hooks on the offline backend, rate the images, append
-    runs, job events and ratings, compact them, and compare samplers within each model.
+    """Run a demo sweep through the learning hooks, compact it and compare knobs.
+
+    3 models x 4 samplers x 3 CFG scales x seeds, plus a steps experiment, run through
+    PipelineController -> PipelineRunner -> the offline backend with the learning writer;
+    the images are rated, then runs, job events and ratings are compacted and compared.
 
     Example: runlake --lake /tmp/lake demo --seeds 3
     """
