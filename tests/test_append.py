@@ -9,9 +9,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import runlake
 from conftest import run_python
+from runlake.envelope import event_time_text, format_time, parse_event_time
 from runlake.layout import LOCK_NAME
 
 
@@ -273,3 +276,15 @@ def test_status_counts(lake: runlake.Lake) -> None:
     assert (runs.first_date, runs.last_date) == ("2026-03-20", "2026-03-21")
     assert status.records == 11
     assert status.bytes == sum(p.stat().st_size for p in lake.root.rglob("*.jsonl"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)),
+       spelling=st.sampled_from(["{}", "{}Z", "{}+00:00", "{}-00:00", "{}+01:30"]),
+       micros=st.booleans())
+def test_fast_timestamp_path_agrees_with_the_general_one(
+    moment: datetime, spelling: str, micros: bool
+) -> None:
+    text = spelling.format(moment.isoformat(timespec="microseconds" if micros else "seconds"))
+    general = format_time(parse_event_time(text))
+    assert event_time_text(text) == general
