@@ -85,9 +85,9 @@ def test_llm_dataset_exports_inspects_and_loads_back(demo_lake: Path, tmp_path: 
     notebook = execute("llm_dataset", demo_lake, tmp_path)
     text = printed(notebook)
     # 5 prompts x 3 models = 15 goals; whole prompt groups go to one split each
-    assert "examples per split: {'train': 12, 'validation': 0, 'test': 3}" in text
-    assert "train: 12 examples" in text  # polars read it back
-    assert "num_rows: 12" in text  # and so did datasets
+    assert "examples per split: {'train': 9, 'validation': 0, 'test': 6}" in text
+    assert "train: 9 examples" in text  # polars read it back
+    assert "num_rows: 9" in text  # and so did datasets
     assert '"role": "assistant"' in text and "runs_version" in text  # example and card
     assert "byte-identical: True" in text
     assert list((tmp_path / "cwd").iterdir()) == []  # exports go to a temporary folder

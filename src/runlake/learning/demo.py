@@ -140,7 +140,9 @@ def _queue_grid(service: JobService, seeds: int) -> None:
 
 
 def _queue_experiment(learning: LearningController) -> Experiment:
-    experiment = Experiment("steps sweep", "steps", value_range(10, 50, 10), BASE_CONFIG)
+    # A fixed id keeps the demo reproducible: the same lake, comparisons and dataset splits.
+    experiment = Experiment("steps sweep", "steps", value_range(10, 50, 10), BASE_CONFIG,
+                            experiment_id="demo-steps-sweep")
     learning.plan(experiment)
     learning.submit(experiment.experiment_id)
     return experiment
