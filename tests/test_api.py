@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import runlake
-from conftest import REPO
+from conftest import REPO, run_python
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -31,3 +35,33 @@ def test_ruff_is_clean() -> None:
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "src", "tests", "bench"],
                             cwd=REPO, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_recording_runs_loads_no_table_engine(tmp_path: Path) -> None:
+    # A pipeline that only records (import, failsafe writer, runner) must not pay for
+    # Polars, Delta Lake or Arrow: the public names load lazily.
+    code = """
+import sys, runlake
+writer = runlake.LearningRecordWriter(sys.argv[1])
+runner = runlake.PipelineRunner(runlake.OfflineBackend(), learning_writer=writer)
+runner.run({"txt2img": {"prompt": "a fox", "steps": 4, "width": 64, "height": 64}})
+assert writer.failures == 0
+print(sorted(m for m in ("polars", "deltalake", "pyarrow") if m in sys.modules))
+"""
+    result = run_python(code, str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert len(list(runlake.Lake(tmp_path).read_raw("runs"))) == 1
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        runlake.nothing  # noqa: B018
+    assert "Lake" in dir(runlake)
+
+
+def test_no_public_name_is_shadowed_by_a_submodule() -> None:
+    # Importing a submodule sets it as an attribute of the package; a submodule named like a
+    # lazily exported function (as compare.py once was) would replace the function.
+    modules = {info.name for info in pkgutil.iter_modules(runlake.__path__)}
+    assert not modules & set(runlake.__all__)

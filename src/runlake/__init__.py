@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
-from runlake.compact import CompactionProgress, CompactionResult, TableCompaction
-from runlake.compare import compare
-from runlake.deadletter import ReplayResult
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from runlake.errors import (
     BackendError,
     CompactionConflict,
@@ -27,52 +27,131 @@ from runlake.errors import (
     StorageError,
     UnknownColumn,
 )
-from runlake.export import ExportOptions, ExportResult, export_frame
-from runlake.failsafe import LearningRecordWriter
-from runlake.importers import (
-    ImportReport,
-    Infotext,
-    format_infotext,
-    import_images,
-    import_stablenew,
-    parse_infotext,
-)
-from runlake.ingest import IngestReport, append_jsonl
-from runlake.lake import Lake, LakeOptions
-from runlake.learning import (
-    Backend,
-    DemoResult,
-    Experiment,
-    GenerationResult,
-    JobEvent,
-    JobResult,
-    JobService,
-    LearningController,
-    LearningJobContext,
-    LearningRecord,
-    NormalizedJobRecord,
-    NumericRange,
-    OfflineBackend,
-    PipelineController,
-    PipelineRunner,
-    RandomizerPlan,
-    RatingRecord,
-    RunResult,
-    VariantState,
-    VariantStatus,
-    WebUIBackend,
-    plan_sweep,
-    run_demo,
-    value_range,
-)
-from runlake.maintenance import OptimizeResult, TableOptimize, TableVacuum, VacuumResult
-from runlake.ratings import join_ratings
-from runlake.reader import RawScan, StoredRecord
-from runlake.report import render_report, write_report
-from runlake.status import LakeStatus, TableStatus
-from runlake.writer import BufferedWriter
+
+if TYPE_CHECKING:
+    from runlake.compact import CompactionProgress, CompactionResult, TableCompaction
+    from runlake.comparison import compare
+    from runlake.deadletter import ReplayResult
+    from runlake.export import ExportOptions, ExportResult, export_frame
+    from runlake.failsafe import LearningRecordWriter
+    from runlake.importers import (
+        ImportReport,
+        Infotext,
+        format_infotext,
+        import_images,
+        import_stablenew,
+        parse_infotext,
+    )
+    from runlake.ingest import IngestReport, append_jsonl
+    from runlake.lake import Lake, LakeOptions
+    from runlake.learning import (
+        Backend,
+        DemoResult,
+        Experiment,
+        GenerationResult,
+        JobEvent,
+        JobResult,
+        JobService,
+        LearningController,
+        LearningJobContext,
+        LearningRecord,
+        NormalizedJobRecord,
+        NumericRange,
+        OfflineBackend,
+        PipelineController,
+        PipelineRunner,
+        RandomizerPlan,
+        RatingRecord,
+        RunResult,
+        VariantState,
+        VariantStatus,
+        WebUIBackend,
+        plan_sweep,
+        run_demo,
+        value_range,
+    )
+    from runlake.maintenance import OptimizeResult, TableOptimize, TableVacuum, VacuumResult
+    from runlake.ratings import join_ratings
+    from runlake.reader import RawScan, StoredRecord
+    from runlake.report import render_report, write_report
+    from runlake.status import LakeStatus, TableStatus
+    from runlake.writer import BufferedWriter
 
 __version__ = "0.1.0"
+
+# Where each public name lives. They are imported on first use (PEP 562), so a pipeline that
+# only records runs loads neither Polars, Delta Lake nor Arrow: `import runlake` takes
+# milliseconds instead of half a second. Type checkers read the imports above.
+_LAZY: dict[str, str] = {
+    "Backend": "runlake.learning",
+    "BufferedWriter": "runlake.writer",
+    "CompactionProgress": "runlake.compact",
+    "CompactionResult": "runlake.compact",
+    "DemoResult": "runlake.learning",
+    "Experiment": "runlake.learning",
+    "ExportOptions": "runlake.export",
+    "ExportResult": "runlake.export",
+    "GenerationResult": "runlake.learning",
+    "ImportReport": "runlake.importers",
+    "Infotext": "runlake.importers",
+    "IngestReport": "runlake.ingest",
+    "JobEvent": "runlake.learning",
+    "JobResult": "runlake.learning",
+    "JobService": "runlake.learning",
+    "Lake": "runlake.lake",
+    "LakeOptions": "runlake.lake",
+    "LakeStatus": "runlake.status",
+    "LearningController": "runlake.learning",
+    "LearningJobContext": "runlake.learning",
+    "LearningRecord": "runlake.learning",
+    "LearningRecordWriter": "runlake.failsafe",
+    "NormalizedJobRecord": "runlake.learning",
+    "NumericRange": "runlake.learning",
+    "OfflineBackend": "runlake.learning",
+    "OptimizeResult": "runlake.maintenance",
+    "PipelineController": "runlake.learning",
+    "PipelineRunner": "runlake.learning",
+    "RandomizerPlan": "runlake.learning",
+    "RatingRecord": "runlake.learning",
+    "RawScan": "runlake.reader",
+    "ReplayResult": "runlake.deadletter",
+    "RunResult": "runlake.learning",
+    "StoredRecord": "runlake.reader",
+    "TableCompaction": "runlake.compact",
+    "TableOptimize": "runlake.maintenance",
+    "TableStatus": "runlake.status",
+    "TableVacuum": "runlake.maintenance",
+    "VacuumResult": "runlake.maintenance",
+    "VariantState": "runlake.learning",
+    "VariantStatus": "runlake.learning",
+    "WebUIBackend": "runlake.learning",
+    "append_jsonl": "runlake.ingest",
+    "compare": "runlake.comparison",
+    "export_frame": "runlake.export",
+    "format_infotext": "runlake.importers",
+    "import_images": "runlake.importers",
+    "import_stablenew": "runlake.importers",
+    "join_ratings": "runlake.ratings",
+    "parse_infotext": "runlake.importers",
+    "plan_sweep": "runlake.learning",
+    "render_report": "runlake.report",
+    "run_demo": "runlake.learning",
+    "value_range": "runlake.learning",
+    "write_report": "runlake.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runlake' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 __all__ = [
     "Backend",

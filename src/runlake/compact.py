@@ -28,6 +28,7 @@ from filelock import Timeout as FileLockTimeout
 from runlake.columns import CANONICAL
 from runlake.datafiles import PARTITION, DataFile, FileOptions, remove_files, rewrite, write_file
 from runlake.decode import BadLine, Buffer, Decoder, Offsets, index_lines
+from runlake.defaults import DEFAULT_BATCH_BYTES
 from runlake.deltatable import (
     app_id,
     column_types,
@@ -46,7 +47,6 @@ from runlake.rawbatches import Batch, read_batches
 from runlake.reader import SegmentSlice
 from runlake.segments import DEFAULT_LOCK_TIMEOUT
 
-DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
 DECODERS = 2  # batches decoded at once, one thread each (the machine this targets has 2 cores)
 LOCK_PATH = ("_runlake", "compact.lock")  # inside the table directory; Delta ignores "_" names
 # Errors that mean "this data cannot be normalized", as opposed to a failing disk.

@@ -14,14 +14,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 import pyarrow.parquet as pq
 
+from runlake.defaults import Compression
 from runlake.evolve import conform_exprs
 
-Compression = Literal["zstd", "snappy", "lz4", "uncompressed"]
 PARTITION = "date"
 PAYLOAD = "payload"
 

@@ -8,38 +8,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import get_args
-
-import polars as pl
+from typing import TYPE_CHECKING, get_args
 
 from runlake.batching import PartitionBatch
-from runlake.compact import (
-    DEFAULT_BATCH_BYTES,
-    CompactionResult,
-    CompactOptions,
-    Progress,
-    compact,
-)
-from runlake.compare import Best, compare
-from runlake.datafiles import Compression, FileOptions
 from runlake.deadletter import ReplayResult, replay
-from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
-from runlake.errors import InvalidOption, InvalidRecord
-from runlake.export import ExportKind, ExportOptions, ExportResult, export_frame
-from runlake.layout import LakePaths, default_root, validate_table
-from runlake.maintenance import (
+from runlake.defaults import (
+    DEFAULT_BATCH_BYTES,
     DEFAULT_RETENTION_HOURS,
     DEFAULT_TARGET_SIZE,
-    OptimizeResult,
-    VacuumResult,
-    optimize,
-    vacuum,
+    Compression,
 )
-from runlake.provenance import read_rated
-from runlake.query import TableStats, rated_runs, sql, table_stats
+from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
+from runlake.errors import InvalidOption, InvalidRecord
+from runlake.layout import LakePaths, default_root, validate_table
 from runlake.reader import RawScan
-from runlake.report import write_report
-from runlake.scan import scan_table
 from runlake.segments import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_SEGMENT_BYTES,
@@ -49,6 +31,17 @@ from runlake.segments import (
 )
 from runlake.status import LakeStatus, lake_status
 from runlake.writer import BufferedWriter
+
+# The table zone's stages (Polars, Delta Lake, Arrow) are imported by the methods that use
+# them: a pipeline that only appends then never loads them, and `import runlake` stays fast.
+if TYPE_CHECKING:
+    import polars as pl
+
+    from runlake.compact import CompactionResult, Progress
+    from runlake.comparison import Best
+    from runlake.export import ExportKind, ExportOptions, ExportResult
+    from runlake.maintenance import OptimizeResult, VacuumResult
+    from runlake.query import TableStats
 
 # append_many holds at most this much serialized data before it starts writing, so a call
 # of up to this size is all-or-nothing when a record in it is invalid.
@@ -217,6 +210,7 @@ class Lake:
 
         >>> lake.scan("runs").group_by("sampler").agg(pl.len()).collect()   # doctest: +SKIP
         """
+        from runlake.scan import scan_table
         if version is not None and as_of is not None:
             raise InvalidOption("pass version= or as_of=, not both")
         at = version if version is not None else as_of
@@ -225,6 +219,7 @@ class Lake:
     def rated_runs(self, *, runs: str = "runs", ratings: str = "ratings") -> pl.LazyFrame:
         """Runs joined with separate rating records (linked by run_id, else image_path), so
         a mean rating per knob works whether a run carries its own rating or not."""
+        from runlake.query import rated_runs
         return rated_runs(self.paths, runs=validate_table(runs), ratings=validate_table(ratings))
 
     def sql(self, query: str) -> pl.DataFrame:
@@ -232,6 +227,7 @@ class Lake:
 
         >>> lake.sql("SELECT sampler, avg(rating) FROM rated_runs GROUP BY 1")  # doctest: +SKIP
         """
+        from runlake.query import sql
         return sql(self.paths, query)
 
     def compare(
@@ -250,12 +246,14 @@ class Lake:
 
         >>> lake.compare(["sampler", "steps"], within="model")   # doctest: +SKIP
         """
+        from runlake.comparison import compare
         frame = self.rated_runs() if table == "runs" else self.scan(table)
         return compare(frame, by, metric, within=within, where=where, min_n=min_n, best=best,
                        baseline=baseline)
 
     def stats(self, table: str) -> TableStats:
         """Records, date range, distinct knob values and pending raw records of a table."""
+        from runlake.query import table_stats
         return table_stats(self.paths, validate_table(table))
 
     def status(self) -> LakeStatus:
@@ -284,6 +282,8 @@ class Lake:
         >>> lake.export_dataset("sft", "datasets/sft", version=3).examples  # doctest: +SKIP
         {'train': 40, 'validation': 5, 'test': 6}
         """
+        from runlake.export import export_frame
+        from runlake.provenance import read_rated
         rated = read_rated(self.paths, version=version)
         return export_frame(rated.frame.collect(), kind, Path(out), options=options,
                             snapshot=rated.provenance, overwrite=overwrite)
@@ -293,6 +293,8 @@ class Lake:
 
         >>> lake.report("report.html", title="March sweeps")     # doctest: +SKIP
         """
+        from runlake.provenance import read_rated
+        from runlake.report import write_report
         rated = read_rated(self.paths)
         return write_report(rated.frame.collect(), Path(out), title=title,
                             snapshot={"lake": str(self.root), **rated.provenance})
@@ -319,6 +321,8 @@ class Lake:
         >>> lake.compact("runs").records                  # doctest: +SKIP
         1440
         """
+        from runlake.compact import CompactOptions, compact
+        from runlake.datafiles import FileOptions
         if batch_bytes < 1:
             raise InvalidOption(f"batch_bytes must be positive, got {batch_bytes}")
         options = CompactOptions(batch_bytes, self._lock_timeout(lock_timeout),
@@ -330,6 +334,7 @@ class Lake:
         lock_timeout: float | None = None,
     ) -> OptimizeResult:
         """Merge small Parquet files of ``table`` (every table when ``None``)."""
+        from runlake.maintenance import optimize
         return optimize(self.paths, table, target_size=target_size,
                         lock_timeout=self._lock_timeout(lock_timeout))
 
@@ -341,6 +346,7 @@ class Lake:
         """Delete data files no commit references (left by a killed compaction), files the
         table dropped more than ``retention_hours`` ago and, only if ``raw_retention_days``
         is given, raw segments fully compacted and untouched for that long."""
+        from runlake.maintenance import vacuum
         return vacuum(self.paths, table, retention_hours=retention_hours,
                       raw_retention_days=raw_retention_days, dry_run=dry_run,
                       lock_timeout=self._lock_timeout(lock_timeout))

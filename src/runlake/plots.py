@@ -24,7 +24,7 @@ import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from runlake.compare import compare
+from runlake.comparison import compare
 from runlake.errors import LakeError
 
 MISSING = "(none)"
