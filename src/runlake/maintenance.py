@@ -32,6 +32,7 @@ from runlake.deltatable import METADATA_KEY, app_id, delta_errors, open_table
 from runlake.errors import InvalidOption
 from runlake.layout import LakePaths, validate_table
 from runlake.offsets import Snapshot, commit_metadata, segment_key, snapshot_of
+from runlake.reader import file_size
 from runlake.segments import DEFAULT_LOCK_TIMEOUT
 
 _DAY = 86_400.0
@@ -130,7 +131,7 @@ def _vacuum_one(paths: LakePaths, table: str, *, hours: float, raw_days: float |
         orphans = _orphans(root, delta)
         freed = _remove(root, orphans, dry_run)
         expired = _expired(root, delta, hours)
-        freed += sum(_size(root / name) for name in expired)
+        freed += sum(file_size(root / name) for name in expired)
         if expired and not dry_run:
             _expire(root, table, delta, hours)
         snap = snapshot_of(root, table, delta)
@@ -179,17 +180,10 @@ def _old_raw(paths: LakePaths, table: str, snap: Snapshot, days: float) -> list[
 def _remove(root: Path, relative: list[str], dry_run: bool) -> int:
     freed = 0
     for name in relative:
-        freed += _size(root / name)
+        freed += file_size(root / name)
         if not dry_run:
             (root / name).unlink(missing_ok=True)
     return freed
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
 
 
 def _properties(root: Path, table: str, delta: DeltaTable, operation: str) -> CommitProperties:

@@ -12,7 +12,6 @@ the raw bytes past that same version's offsets::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +22,12 @@ from deltalake import DeltaTable
 from runlake.deltatable import METADATA_KEY, app_id, commit_info, delta_errors, open_table
 from runlake.errors import CompactionError
 from runlake.layout import LakePaths, list_segments
-from runlake.reader import SegmentSlice
+from runlake.reader import SegmentSlice, complete_end, file_size
 from runlake.segments import DEFAULT_LOCK_TIMEOUT, partition_lock
 
 FORMAT = 1
 # How far back to look for a runlake commit behind commits other tools made.
 _MAX_FOREIGN_COMMITS = 1000
-_TAIL_STEP = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,7 @@ def pending_slices(
                     f"{segment} is {size} bytes but {start} bytes of it are compacted: raw "
                     "segments must never be rewritten"
                 )
-            end = _complete_end(segment, start, size)
+            end = complete_end(SegmentSlice(segment, start, size))
             if end > start:
                 pending.append(SegmentSlice(segment, start, end))
     return pending
@@ -105,7 +103,7 @@ def pending_slices(
 
 def _sizes(partition: Path, lock_timeout: float) -> list[tuple[Path, int]]:
     with partition_lock(partition, lock_timeout):
-        return [(segment, _size(segment)) for segment in list_segments(partition)]
+        return [(segment, file_size(segment)) for segment in list_segments(partition)]
 
 
 def commit_metadata(
@@ -114,25 +112,3 @@ def commit_metadata(
     """The ``runlake`` commit info of a commit: format, operation, sequence, offsets, counts."""
     return {"format": FORMAT, "operation": operation, "sequence": sequence,
             "offsets": dict(sorted(offsets.items())), **counts}
-
-
-def _complete_end(segment: Path, start: int, size: int) -> int:
-    """The offset just past the last newline in ``[start, size)`` (``start`` if none).
-    Reads backwards in small steps: usually only the last line is looked at."""
-    with segment.open("rb") as handle:
-        position = size
-        while position > start:
-            step = min(_TAIL_STEP, position - start)
-            handle.seek(position - step)
-            index = handle.read(step).rfind(b"\n")
-            if index >= 0:
-                return position - step + index + 1
-            position -= step
-    return start
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except FileNotFoundError:
-        return 0

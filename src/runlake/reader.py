@@ -21,6 +21,7 @@ from runlake.errors import CorruptLine
 from runlake.layout import LakePaths
 
 READ_CHUNK = 8 * 1024 * 1024
+_TAIL_STEP = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +69,14 @@ def iter_lines(piece: SegmentSlice, chunk: int = READ_CHUNK) -> Iterator[tuple[i
 
 
 def complete_end(piece: SegmentSlice) -> int:
-    """The offset just past the slice's last complete line (``start`` if there is none)."""
+    """The offset just past the slice's last complete line (``start`` if there is none).
+
+    Reads backwards in small steps: usually only the last line is looked at.
+    """
     with piece.path.open("rb") as handle:
         position = piece.end
         while position > piece.start:
-            size = min(READ_CHUNK, position - piece.start)
+            size = min(_TAIL_STEP, position - piece.start)
             handle.seek(position - size)
             index = handle.read(size).rfind(b"\n")
             if index >= 0:
@@ -130,7 +134,7 @@ class RawScan:
         pieces = []
         for date in self.paths.partition_dates(self.table):
             for segment in self.paths.segments(self.table, date):
-                pieces.append(SegmentSlice(segment, 0, _size(segment)))
+                pieces.append(SegmentSlice(segment, 0, file_size(segment)))
         return pieces
 
     def __iter__(self) -> Iterator[StoredRecord]:
@@ -144,7 +148,8 @@ class RawScan:
                     self.corrupt.append(exc)
 
 
-def _size(path: Path) -> int:
+def file_size(path: Path) -> int:
+    """The size of ``path`` in bytes, 0 if it is gone (vacuum may remove old segments)."""
     try:
         return os.stat(path).st_size
     except FileNotFoundError:
