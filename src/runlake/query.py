@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,10 @@ STATS_KNOBS = ("model", "sampler", "scheduler", "steps", "cfg_scale", "seed", "w
 def rated_runs(paths: LakePaths, *, runs: str = RUNS, ratings: str = RATINGS) -> pl.LazyFrame:
     """Runs with their ratings attached (see :func:`runlake.join_ratings`); just the runs when
     the lake has no ratings table."""
-    run_frame = scan_table(paths, runs).frame
+    return _rated(paths, scan_table(paths, runs).frame, ratings)
+
+
+def _rated(paths: LakePaths, run_frame: pl.LazyFrame, ratings: str) -> pl.LazyFrame:
     if ratings not in paths.table_names():
         return run_frame
     return join_ratings(run_frame, scan_table(paths, ratings).frame)
@@ -31,16 +35,23 @@ def rated_runs(paths: LakePaths, *, runs: str = RUNS, ratings: str = RATINGS) ->
 
 def sql(paths: LakePaths, query: str) -> pl.DataFrame:
     """Run ``query`` with every table registered by name (and ``rated_runs`` when there is a
-    runs table); fresh data, as :meth:`Lake.scan` sees it."""
+    runs table); fresh data, as :meth:`Lake.scan` sees it.
+
+    Only the tables the query names are read: a scan reads its table's raw tail, and a query
+    over one table should not pay for the others.
+    """
     names = paths.table_names()
-    frames = {name: scan_table(paths, name).frame for name in names}
-    if RUNS in frames and RATED_RUNS not in frames:
-        frames[RATED_RUNS] = rated_runs(paths)
+    known = [*names, RATED_RUNS] if RUNS in names and RATED_RUNS not in names else names
+    mentioned = set(re.findall(r"[a-z][a-z0-9_]*", query.lower()))
+    frames = {name: scan_table(paths, name).frame for name in names
+              if name in mentioned or (name == RUNS and RATED_RUNS in mentioned)}
+    if RATED_RUNS in known and RATED_RUNS not in names and RATED_RUNS in mentioned:
+        frames[RATED_RUNS] = _rated(paths, frames[RUNS], RATINGS)
     try:
         return pl.SQLContext(frames).execute(query, eager=True)
     except (pl.exceptions.PolarsError, ValueError) as exc:  # SQL parse, unknown table/column
-        known = ", ".join(frames) or "none yet"
-        raise InvalidQuery(f"{_first_line(exc)} (tables: {known})") from exc
+        raise InvalidQuery(f"{_first_line(exc)} (tables: {', '.join(known) or 'none yet'})") \
+            from exc
 
 
 @dataclass(frozen=True)
