@@ -117,3 +117,15 @@ def test_scan_of_an_empty_lake(tmp_path: Path) -> None:
     lake = runlake.Lake(tmp_path)
     assert lake.sql("SELECT 1 AS one").rows() == [(1,)]
     assert run_cli("stats", lake=tmp_path).returncode == 0
+
+
+def test_asking_about_a_missing_table_says_so(tmp_path: Path) -> None:
+    lake = runlake.Lake(tmp_path)
+    with pytest.raises(runlake.EmptyLake, match="has no table 'runs' yet"):
+        lake.compare("sampler")
+    with pytest.raises(runlake.EmptyLake, match="has no table 'runs' yet"):
+        lake.stats("runs")
+    result = run_cli("compare", "--by", "sampler", lake=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: the lake at") and "Traceback" not in result.stderr
+    assert "nothing to compact" in run_cli("compact", lake=tmp_path).stdout

@@ -19,7 +19,7 @@ from runlake.defaults import (
     Compression,
 )
 from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
-from runlake.errors import InvalidOption, InvalidRecord
+from runlake.errors import EmptyLake, InvalidOption, InvalidRecord
 from runlake.layout import LakePaths, default_root, validate_table
 from runlake.reader import RawScan
 from runlake.segments import (
@@ -247,6 +247,7 @@ class Lake:
         >>> lake.compare(["sampler", "steps"], within="model")   # doctest: +SKIP
         """
         from runlake.comparison import compare
+        self._require(table)
         frame = self.rated_runs() if table == "runs" else self.scan(table)
         return compare(frame, by, metric, within=within, where=where, min_n=min_n, best=best,
                        baseline=baseline)
@@ -254,7 +255,8 @@ class Lake:
     def stats(self, table: str) -> TableStats:
         """Records, date range, distinct knob values and pending raw records of a table."""
         from runlake.query import table_stats
-        return table_stats(self.paths, validate_table(table))
+        self._require(table)
+        return table_stats(self.paths, table)
 
     def status(self) -> LakeStatus:
         """Tables, partitions, records and bytes of the raw zone."""
@@ -352,6 +354,13 @@ class Lake:
                       lock_timeout=self._lock_timeout(lock_timeout))
 
     # -- internals ------------------------------------------------------------------------
+
+    def _require(self, table: str) -> None:
+        """Raise EmptyLake unless ``table`` exists: a comparison of nothing is a mistake."""
+        if validate_table(table) not in self.tables():
+            known = ", ".join(self.tables()) or "none"
+            raise EmptyLake(f"the lake at {self.root} has no table {table!r} yet (tables: "
+                            f"{known}); append records or run `runlake demo` first")
 
     def _lock_timeout(self, timeout: float | None) -> float:
         return self.options.lock_timeout if timeout is None else timeout

@@ -121,6 +121,9 @@ def _progress_bar() -> Iterator[ProgressCallback | None]:
 
 
 def print_compaction(result: CompactionResult) -> None:
+    if not result.tables:
+        console.print("nothing to compact: the lake has no tables yet", highlight=False)
+        return
     table = Table(title=f"compacted in {result.seconds:.1f}s", title_justify="left")
     for column in ("table", "records", "dups", "quarantined", "dates", "raw MB", "files",
                    "version", "s"):
@@ -137,6 +140,9 @@ def print_compaction(result: CompactionResult) -> None:
 
 
 def print_optimize(result: OptimizeResult) -> None:
+    if not result.tables:
+        console.print("nothing to optimize: the lake has no tables yet", highlight=False)
+        return
     table = Table(title="optimized", title_justify="left")
     for column in ("table", "files removed", "files added", "partitions", "version"):
         table.add_column(column, justify="left" if column == "table" else "right")
@@ -147,6 +153,9 @@ def print_optimize(result: OptimizeResult) -> None:
 
 
 def print_vacuum(result: VacuumResult) -> None:
+    if not result.tables:
+        console.print("nothing to vacuum: the lake has no tables yet", highlight=False)
+        return
     verb = "would remove" if result.dry_run else "removed"
     table = Table(title=f"vacuum {verb}", title_justify="left")
     for column in ("table", "orphan files", "expired files", "raw segments", "bytes"):
