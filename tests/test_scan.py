@@ -103,3 +103,16 @@ def test_reads_during_concurrent_compactions_see_each_record_once(tmp_path: Path
         assert seen == unique  # never a record twice
         assert before <= seen <= max(after, before) + 50  # nothing returned is missing
     assert len(ids(lake.scan("runs"))) == total
+
+
+def test_a_version_the_table_does_not_have_is_a_clear_error(lake: runlake.Lake) -> None:
+    lake.append("runs", {"record_id": "a"})
+    with pytest.raises(runlake.InvalidOption, match="no compacted version yet"):
+        lake.scan("runs", version=0)
+    lake.compact("runs")
+    for version in (7, -1):
+        with pytest.raises(runlake.InvalidOption, match=r"has no version .* versions 0 to 0"):
+            lake.scan("runs", version=version)
+    with pytest.raises(runlake.InvalidOption, match="ISO-8601"):
+        lake.scan("runs", as_of="not a date")
+    assert ids(lake.scan("runs", as_of=datetime.now(timezone.utc).isoformat())) == ["a"]

@@ -9,7 +9,6 @@ seen exactly once: in V's files if V covered its bytes, else in the tail. A reco
 
 from __future__ import annotations
 
-import bisect
 import os
 import threading
 from collections.abc import Sequence
@@ -19,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
 
-from runlake.deltatable import delta_errors, open_table
+from runlake.deltatable import delta_errors, ids_present, open_table
+from runlake.errors import CompactionError, InvalidOption
 from runlake.layout import LakePaths
 from runlake.normalize import normalize_lines
 from runlake.offsets import Snapshot, pending_slices, snapshot_of
@@ -41,67 +41,51 @@ class TableView:
 
 
 def scan_table(
-    paths: LakePaths, table: str, *, version: int | str | datetime | None = None,
-    include_pending: bool = True,
+    paths: LakePaths, table: str, *, version: int | str | datetime | None = None
 ) -> TableView:
     """The table at ``version`` (a number, or a time for ``as of``) plus the pending raw tail.
 
     With an explicit version the tail is left out: an older snapshot is what it was.
     """
     root = paths.tables / table
-    delta = open_table(root)
-    if delta is not None and version is not None:
-        with delta_errors(root):
-            delta.load_as_version(version)
+    delta = _open_at(root, table, version)
     snap = snapshot_of(root, table, delta)
-    committed = _committed(root, snap)
-    if not include_pending or version is not None:
+    committed = _committed(root, delta)
+    if version is not None:
         return TableView(snap, 0, committed)
-    tail = _TAILS.rows(table, pending_slices(paths, table, snap), delta)
+    tail = _TAILS.rows((str(paths.root), table), pending_slices(paths, table, snap), delta)
     if tail.is_empty():
         return TableView(snap, 0, committed)
     return TableView(snap, tail.height, pl.concat([committed, tail.lazy()],
                                                   how="diagonal_relaxed"))
 
 
-def _committed(root: Path, snap: Snapshot) -> pl.LazyFrame:
-    if snap.version is None:
+def _open_at(root: Path, table: str, version: int | str | datetime | None) -> DeltaTable | None:
+    """The Delta table at ``version`` (the latest when ``None``); a version the table does
+    not have is an InvalidOption naming what it has."""
+    delta = open_table(root)
+    if version is None:
+        return delta
+    if delta is None:
+        raise InvalidOption(f"table {table!r} has no compacted version yet: run "
+                            "`runlake compact` first")
+    latest = delta.version()
+    try:
+        moment = datetime.fromisoformat(version) if isinstance(version, str) else version
+        if isinstance(moment, int) and moment < 0:
+            raise ValueError(moment)
+        delta.load_as_version(moment)
+    except (CompactionError, DeltaError, OverflowError, ValueError) as exc:
+        raise InvalidOption(f"table {table!r} has no version {version!r} (it has versions 0 to "
+                            f"{latest}; as_of takes an ISO-8601 time)") from exc
+    return delta
+
+
+def _committed(root: Path, delta: DeltaTable | None) -> pl.LazyFrame:
+    if delta is None:
         return pl.LazyFrame({ID: pl.Series([], dtype=pl.String)})
     with delta_errors(root):
-        return pl.scan_delta(str(root), version=snap.version)
-
-
-def _committed_ids(delta: DeltaTable, candidates: pl.Series) -> pl.Series:
-    """Which of ``candidates`` the snapshot already holds: only a retried append can be.
-
-    Each file's record-id range (from the Delta log's statistics) decides whether the file is
-    read at all; with time-ordered ids a fresh tail falls past every committed range, so a
-    table of any size costs a look at its log, not a read of its id column.
-    """
-    root = Path(delta.table_uri.removeprefix("file://"))
-    wanted = sorted(candidates.to_list())
-    files = [root / path for path in _files_holding_any(delta, root, wanted)]
-    if not files:
-        return pl.Series(ID, [], dtype=pl.String)
-    found = (pl.scan_parquet(files, hive_partitioning=False).select(ID)
-             .filter(pl.col(ID).is_in(candidates.implode())).collect())
-    return found[ID]
-
-
-def _files_holding_any(delta: DeltaTable, root: Path, wanted: list[str]) -> list[str]:
-    with delta_errors(root):
-        actions = pa.table(delta.get_add_actions(flatten=True))
-    low, high = f"min.{ID}", f"max.{ID}"
-    if low not in actions.column_names or high not in actions.column_names:
-        return [str(p) for p in actions.column("path").to_pylist()]
-    rows = actions.select(["path", low, high]).to_pylist()
-    return [row["path"] for row in rows if _overlaps(wanted, row[low], row[high])]
-
-
-def _overlaps(wanted: list[str], low: str | None, high: str | None) -> bool:
-    if low is None or high is None:  # no statistics: the file must be read
-        return True
-    return bisect.bisect_left(wanted, low) < bisect.bisect_right(wanted, high)
+        return pl.scan_delta(delta)  # the table already opened: its log is read once
 
 
 @dataclass
@@ -112,6 +96,7 @@ class _Cached:
 
 
 Key = tuple[str, int, int]  # a segment's path, device and inode
+TableKey = tuple[str, str]  # the lake root and the table name
 
 
 class _TailCache:
@@ -124,12 +109,12 @@ class _TailCache:
     """
 
     def __init__(self) -> None:
-        self._tables: dict[str, dict[Key, _Cached]] = {}
-        self._results: dict[str, tuple[object, pl.DataFrame]] = {}
+        self._tables: dict[TableKey, dict[Key, _Cached]] = {}
+        self._results: dict[TableKey, tuple[object, pl.DataFrame]] = {}
         self._lock = threading.Lock()
 
     def rows(
-        self, table: str, slices: Sequence[SegmentSlice], delta: DeltaTable | None
+        self, table: TableKey, slices: Sequence[SegmentSlice], delta: DeltaTable | None
     ) -> pl.DataFrame:
         """The pending rows not already in ``delta``'s snapshot, each record id once (the
         first wins). An unchanged tail over an unchanged snapshot is answered from memory."""
@@ -155,7 +140,10 @@ def _new_rows(frames: list[pl.DataFrame], delta: DeltaTable | None) -> pl.DataFr
     rows = rows.unique(subset=ID, keep="first", maintain_order=True)
     if delta is None:
         return rows
-    known = _committed_ids(delta, rows[ID])
+    # Only a retried append can already be committed; the lookup reads only files whose
+    # record-id range can hold one of these ids.
+    root = Path(delta.table_uri.removeprefix("file://"))
+    known = ids_present(root, delta, rows[ID])
     return rows.filter(~pl.col(ID).is_in(known.implode()))
 
 
