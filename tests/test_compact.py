@@ -246,10 +246,13 @@ def test_every_table_is_compacted(lake: runlake.Lake) -> None:
     assert read_table(lake, "jobs")["status"].to_list() == ["queued"]
 
 
-def test_compacting_an_unknown_table_does_nothing(lake: runlake.Lake) -> None:
-    result = lake.compact("nothing_here")
-    assert result.records == 0
-    assert result.tables[0].version is None
+def test_compacting_an_unknown_table_is_an_error_that_creates_nothing(
+    lake: runlake.Lake,
+) -> None:
+    # A mistyped name (or --lake) must not "succeed" with zero rows and leave directories.
+    with pytest.raises(runlake.EmptyLake, match="no table 'nothing_here'"):
+        lake.compact("nothing_here")
+    assert not (lake.root / "tables").exists()
     with pytest.raises(runlake.InvalidTableName):
         lake.compact("../etc")
     with pytest.raises(runlake.InvalidOption):

@@ -211,3 +211,18 @@ def test_replay_twice_appends_the_same_ids(lake: runlake.Lake, tmp_path: Path) -
     lake.replay_deadletter()
     lake.replay_deadletter(copy)
     assert [r.record_id for r in lake.read_raw("runs")] == ["fixed-id", "fixed-id"]
+
+
+def test_disk_full_during_compaction_commits_nothing_and_says_why(tiny_disk: Path) -> None:
+    lake = runlake.Lake(tiny_disk / "lake")
+    lake.append_many("runs", [{"n": i, "pad": f"{i:x}" * 50, "timestamp": "2026-03-20T00:00:00"}
+                              for i in range(300)])
+    filler = tiny_disk / "filler"
+    with pytest.raises(OSError):
+        filler.write_bytes(b"\0" * 1024 * 1024)
+    with pytest.raises(runlake.StorageError, match="disk full"):
+        lake.compact("runs")
+    assert lake.stats("runs").pending == 300  # nothing committed, nothing lost
+    filler.unlink()
+    assert lake.compact("runs").records == 300
+    assert lake.stats("runs").records == 300

@@ -129,3 +129,7 @@ def test_asking_about_a_missing_table_says_so(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: the lake at") and "Traceback" not in result.stderr
     assert "nothing to compact" in run_cli("compact", lake=tmp_path).stdout
+    for maintain in (lake.compact, lake.optimize, lake.vacuum):
+        with pytest.raises(runlake.EmptyLake, match="has no table 'runz' yet"):
+            maintain("runz")
+    assert not (tmp_path / "tables").exists()  # a typo creates nothing

@@ -45,7 +45,7 @@ from runlake.offsets import Snapshot, commit_metadata, pending_slices, segment_k
 from runlake.quarantine import QuarantineEntry, write_entries
 from runlake.rawbatches import Batch, read_batches
 from runlake.reader import SegmentSlice
-from runlake.segments import DEFAULT_LOCK_TIMEOUT
+from runlake.segments import DEFAULT_LOCK_TIMEOUT, storage_errors
 
 DECODERS = 2  # batches decoded at once, one thread each (the machine this targets has 2 cores)
 LOCK_PATH = ("_runlake", "compact.lock")  # inside the table directory; Delta ignores "_" names
@@ -147,7 +147,8 @@ def compact_table(
 def table_lock(paths: LakePaths, table: str, timeout: float) -> Iterator[None]:
     """Hold the table's compaction lock (compaction, optimize and vacuum share it)."""
     path = paths.tables.joinpath(validate_table(table), *LOCK_PATH)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with storage_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path, timeout=timeout, thread_local=False)
     try:
         lock.acquire()

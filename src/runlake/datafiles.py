@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from runlake.defaults import Compression
 from runlake.evolve import conform_exprs
+from runlake.segments import storage_errors
 
 PARTITION = "date"
 PAYLOAD = "payload"
@@ -61,16 +62,17 @@ def rewrite(
     wanted = {n: t for n, t in types.items() if n in file.types}
     relative = _name(file.date, tag, options)
     target = root / relative
-    (pl.scan_parquet(root / file.path, hive_partitioning=False)
-     .with_row_index("_row")
-     .filter(~pl.col("_row").is_in(drop_rows.implode()))
-     .drop("_row")
-     .with_columns(conform_exprs(file.types, wanted))
-     .sink_parquet(target, compression=options.compression,
-                   compression_level=options.codec_level, mkdir=True))
-    written = pl.scan_parquet(target, hive_partitioning=False).select(
-        pl.len().alias("rows"), pl.col("record_id").min().alias("lo"),
-        pl.col("record_id").max().alias("hi")).collect()
+    with storage_errors(target):
+        (pl.scan_parquet(root / file.path, hive_partitioning=False)
+         .with_row_index("_row")
+         .filter(~pl.col("_row").is_in(drop_rows.implode()))
+         .drop("_row")
+         .with_columns(conform_exprs(file.types, wanted))
+         .sink_parquet(target, compression=options.compression,
+                       compression_level=options.codec_level, mkdir=True))
+        written = pl.scan_parquet(target, hive_partitioning=False).select(
+            pl.len().alias("rows"), pl.col("record_id").min().alias("lo"),
+            pl.col("record_id").max().alias("hi")).collect()
     if written["rows"][0] == 0:
         target.unlink()
         return None
@@ -85,10 +87,11 @@ def write_file(root: Path, date: str, frame: pl.DataFrame, *, tag: str,
     goes into its name (the compaction sequence, to tell which run wrote a file)."""
     relative = _name(date, tag, options)
     target = root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _write_parquet(frame, target, options)
-    if options.durable:
-        _fsync(target)
+    with storage_errors(target):  # a full disk is the user's to fix: name the file, say why
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_parquet(frame, target, options)
+        if options.durable:
+            _fsync(target)
     ids = frame["record_id"]
     return _described(target, relative, date, (frame.height, ids.min(), ids.max()),
                       dict(frame.schema))

@@ -325,6 +325,8 @@ class Lake:
         """
         from runlake.compact import CompactOptions, compact
         from runlake.datafiles import FileOptions
+        if table is not None:
+            self._require(table)
         if batch_bytes < 1:
             raise InvalidOption(f"batch_bytes must be positive, got {batch_bytes}")
         options = CompactOptions(batch_bytes, self._lock_timeout(lock_timeout),
@@ -337,6 +339,8 @@ class Lake:
     ) -> OptimizeResult:
         """Merge small Parquet files of ``table`` (every table when ``None``)."""
         from runlake.maintenance import optimize
+        if table is not None:
+            self._require(table)
         return optimize(self.paths, table, target_size=target_size,
                         lock_timeout=self._lock_timeout(lock_timeout))
 
@@ -349,6 +353,8 @@ class Lake:
         table dropped more than ``retention_hours`` ago and, only if ``raw_retention_days``
         is given, raw segments fully compacted and untouched for that long."""
         from runlake.maintenance import vacuum
+        if table is not None:
+            self._require(table)
         return vacuum(self.paths, table, retention_hours=retention_hours,
                       raw_retention_days=raw_retention_days, dry_run=dry_run,
                       lock_timeout=self._lock_timeout(lock_timeout))

@@ -18,6 +18,7 @@ somehow committed meanwhile makes them fail instead of being shadowed.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -154,14 +155,14 @@ def _orphans(root: Path, delta: DeltaTable) -> list[str]:
 
 def _expired(root: Path, delta: DeltaTable, hours: float) -> list[str]:
     with delta_errors(root):
-        return sorted(delta.vacuum(retention_hours=int(hours), dry_run=True,
+        return sorted(delta.vacuum(retention_hours=math.ceil(hours), dry_run=True,
                                    enforce_retention_duration=False))
 
 
 def _expire(root: Path, table: str, delta: DeltaTable, hours: float) -> None:
     properties = _properties(root, table, delta, "vacuum")
     with delta_errors(root):
-        delta.vacuum(retention_hours=int(hours), dry_run=False,
+        delta.vacuum(retention_hours=math.ceil(hours), dry_run=False,
                      enforce_retention_duration=False, commit_properties=properties)
 
 
