@@ -172,8 +172,11 @@ class PipelineRunner:
             status["duration_s"] = round(sum(stage.duration_s for stage in stages), 3)
         if error is not None:
             status["error"] = _describe(error)
+        # After a failure the backend may be down or hung: asking it again would only make
+        # the failed run wait a second timeout, so the model stays unknown.
+        model = record.primary_model or (self._loaded_model() if error is None else None)
         return dataclasses.replace(
-            record, primary_model=record.primary_model or self._loaded_model(),
+            record, primary_model=model,
             metadata={**record.metadata, **status}, stage_plan=list(plan),
             stage_events=events, outputs=outputs)
 
