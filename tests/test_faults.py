@@ -226,3 +226,22 @@ def test_disk_full_during_compaction_commits_nothing_and_says_why(tiny_disk: Pat
     filler.unlink()
     assert lake.compact("runs").records == 300
     assert lake.stats("runs").records == 300
+
+
+def test_disk_full_during_an_export_keeps_the_previous_one(
+    tiny_disk: Path, tmp_path: Path
+) -> None:
+    lake = runlake.Lake(tmp_path / "lake")
+    runlake.run_demo(lake, seeds=1)
+    out = tiny_disk / "dataset"
+    lake.export_dataset("sft", out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    filler = tiny_disk / "filler"
+    with pytest.raises(OSError):
+        filler.write_bytes(b"\0" * 1024 * 1024)
+    with pytest.raises(runlake.StorageError, match="cannot write the export"):
+        lake.export_dataset("table", out, overwrite=True)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    filler.unlink()
+    result = lake.export_dataset("table", out, overwrite=True)  # a retry is not refused
+    assert sorted(path.name for path in out.iterdir()) == sorted(p.name for p in result.files)

@@ -98,6 +98,7 @@ def write_report(
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, out)
     except OSError as exc:
+        temporary.unlink(missing_ok=True)  # a full disk must not leave half a page behind
         raise StorageError(f"cannot write the report to {out}: {exc}") from exc
     return out
 

@@ -84,6 +84,9 @@ def stats(
     """
     lake = State.lake()
     names = [table] if table else lake.tables()
+    if not names:
+        console.print(f"the lake at {lake.root} has no tables yet", highlight=False)
+        return
     frame = stats_frame([lake.stats(name) for name in names])
     if _chosen(output) is Format.table:  # one column per table reads better than 20 columns
         frame = frame.transpose(include_header=True, header_name="",

@@ -27,28 +27,45 @@ def check_out(out: Path, *, overwrite: bool) -> list[Path]:
     if present and not overwrite:
         raise ExportError(f"output folder {out} is not empty; pass overwrite=True "
                           "(--overwrite) to replace a previous export")
-    foreign = [path.name for path in present if path.name not in EXPORT_FILES or path.is_dir()]
+    foreign = [path.name for path in present if path.is_dir() or not _ours(path.name)]
     if foreign:
         raise ExportError(f"output folder {out} holds files that are not an export's: "
                           f"{', '.join(foreign[:5])}; refusing to overwrite")
     return present
 
 
+def _ours(name: str) -> bool:
+    """A previous export's file, or the temporary of one a crash left behind."""
+    stem = name[1:-4] if name.startswith(".") and name.endswith(".tmp") else name
+    return stem in EXPORT_FILES
+
+
 def write_files(out: Path, files: dict[str, bytes], *, replace: list[Path]) -> list[Path]:
-    """Write ``files`` into ``out`` (each through a temporary file and a rename), removing
-    the previous export's files that this one does not write; the paths written, in order."""
+    """Write ``files`` into ``out``; the paths written, in order.
+
+    Every file is first written to a temporary name; only when all of them are on disk are
+    they renamed over the previous export, whose files this one does not write are removed
+    last. A failure (a full disk) removes the temporaries and leaves the previous export
+    whole, so the folder never mixes two exports and a retry is not refused.
+    """
+    staged: list[Path] = []
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for old in replace:
-            if old.name not in files:
-                old.unlink()
-        return [_write(out / name, data) for name, data in files.items()]
+        for name, data in files.items():
+            staged.append(_temporary(out / name))
+            staged[-1].write_bytes(data)
     except OSError as exc:
+        for temporary in staged:
+            temporary.unlink(missing_ok=True)
         raise StorageError(f"cannot write the export to {out}: {exc}") from exc
+    written = [out / name for name in files]
+    for temporary, path in zip(staged, written, strict=True):
+        os.replace(temporary, path)
+    for old in replace:
+        if old.name not in files:
+            old.unlink(missing_ok=True)
+    return written
 
 
-def _write(path: Path, data: bytes) -> Path:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-    return path
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
