@@ -129,3 +129,8 @@ configs = st.fixed_dictionaries({
 def test_a_config_survives_being_written_as_infotext(config: dict[str, object]) -> None:
     text = format_infotext(Infotext.from_config(config))
     assert parse_infotext(text).config() == {"negative_prompt": "", **config}
+
+
+def test_every_fused_scheduler_compaction_knows_is_split() -> None:
+    assert split_sampler("DPM++ 2M Align Your Steps") == ("DPM++ 2M", "Align Your Steps")
+    assert split_sampler("Euler SGM Uniform") == ("Euler", "SGM Uniform")

@@ -145,3 +145,12 @@ def test_failsafe_writer_spills_a_record_it_cannot_store(lake: runlake.Lake) -> 
     assert writer.write(record) is not None  # never raises
     assert writer.failures == 1 and writer.spilled == 1
     assert list(lake.read_raw("runs")) == []
+
+
+def test_primary_knobs_use_the_same_aliases_as_compaction() -> None:
+    # A diffusers-style config names its knobs differently; the record and the table's
+    # canonical columns must read them alike.
+    record = LearningRecord.from_pipeline_context(
+        {"txt2img": {"num_inference_steps": 30, "guidance_scale": 7.5, "Sampler": "Euler a"}})
+    assert (record.primary_steps, record.primary_cfg_scale, record.primary_sampler) == (
+        30, 7.5, "Euler a")

@@ -23,13 +23,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from runlake.knobs import FUSED_SCHEDULERS
+
 NEGATIVE_PREFIX = "Negative prompt:"
 _PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _MIN_PARAMS = 3  # the WebUI's rule for telling a parameters line from a prompt line
 _SIZE = re.compile(r"(\d+)x(\d+)")
-# Schedulers that versions before 1.9 fused into the sampler name ("DPM++ 2M Karras").
-FUSED_SCHEDULERS = ("Karras", "Exponential", "SGM Uniform", "Polyexponential")
-
 # WebUI label -> (config key, converter); every other label becomes its snake_case, as text.
 _KNOWN: dict[str, tuple[str, Callable[[str], Any]]] = {
     "Steps": ("steps", int),

@@ -27,20 +27,16 @@ import orjson
 from runlake.envelope import utc_now_text
 from runlake.errors import InvalidRecord
 from runlake.ids import new_id
+from runlake.knobs import CONFIG_KNOBS
 from runlake.learning.configs import effective_config, merge, primary_config
 
 RUNS_TABLE = "runs"
 RATINGS_TABLE = "ratings"
 JOBS_TABLE = "jobs"
 
-# Names the same knob goes by in pipeline configs, first match wins.
-_KNOB_NAMES = {
-    "model": ("model", "sd_model_checkpoint", "model_name", "checkpoint"),
-    "sampler": ("sampler_name", "sampler"),
-    "scheduler": ("scheduler", "schedule_type"),
-    "steps": ("steps",),
-    "cfg_scale": ("cfg_scale", "cfg scale", "cfg"),
-}
+# Names the same knob goes by in pipeline configs, first match wins: the aliases compaction
+# reads (runlake.knobs), so a record's primary_* fields and the table's columns agree.
+_KNOB_NAMES = {knob.name: knob.aliases for knob in CONFIG_KNOBS if knob.primary}
 
 
 class RecordSink(Protocol):
