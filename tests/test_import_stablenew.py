@@ -135,3 +135,16 @@ def test_cli_import_stablenew(tmp_path: Path, samples: Path) -> None:
     assert missing.returncode == 1
     assert missing.stderr.startswith("error: cannot read StableNew log")
     assert "Traceback" not in missing.stderr
+
+
+def test_reimport_after_compaction_and_raw_vacuum_appends_nothing(
+    lake: runlake.Lake, samples: Path
+) -> None:
+    source = samples / "stablenew_learning_records.jsonl"
+    import_stablenew(lake, source)
+    lake.compact()
+    for segment in lake.root.glob("raw/*/date=*/seg-*.jsonl"):
+        segment.unlink()  # what vacuum --raw-retention-days does to old, compacted segments
+    again = import_stablenew(lake, source)
+    assert again.total_appended == 0
+    assert again.already_present == 7

@@ -2,9 +2,9 @@
 
 Every imported record gets a deterministic id: a hash of what it was made from (a log line's
 content, a PNG file's bytes) under a namespace naming the importer and table. Re-importing
-computes the same ids; ids already in the table's raw zone are skipped before anything is
-written, so a re-import appends nothing even before compaction (which deduplicates by record
-id as well).
+computes the same ids; ids the table already holds (compacted, or still in the raw zone) are
+skipped before anything is written, so a re-import appends nothing, before compaction or
+after, even once old raw segments have been vacuumed.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class OnceWriter:
     def __init__(self, lake: Lake, table: str) -> None:
         self.table = table
         self.appended = 0
-        self._present = {stored.record_id for stored in lake.read_raw(table)}
+        self._present = _present_ids(lake, table)
         self._writer = lake.writer(table, durability="flush", flush_interval=None)
 
     def __contains__(self, record_id: str) -> bool:
@@ -73,3 +73,12 @@ class OnceWriter:
         tb: TracebackType | None,
     ) -> None:
         self._writer.close()
+
+
+def _present_ids(lake: Lake, table: str) -> set[str]:
+    # The lake's fresh view: the compacted table's id column plus the raw tail. Reading the
+    # raw zone instead parsed every line ever appended and missed vacuumed segments.
+    if table not in lake.tables():
+        return set()
+    ids = lake.scan(table).select("record_id").collect()["record_id"]
+    return set(ids.to_list())
