@@ -47,7 +47,10 @@ def delta_errors(root: Path) -> Iterator[None]:
             f"this run, run it again ({exc})"
         ) from exc
     except DeltaError as exc:
-        raise CompactionError(f"{root}: Delta Lake error: {exc}") from exc
+        # delta-rs appends a Rust backtrace when RUST_BACKTRACE is set: keep the first line.
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CompactionError(f"{root}: Delta Lake error (is {root / LOG_DIR} damaged?): "
+                              f"{first}") from exc
     except OSError as exc:
         raise StorageError(f"{exc.filename or root}: {exc.strerror or exc}") from exc
 

@@ -41,8 +41,6 @@ def read_polars(lines: list[bytes], docs: list[Any]) -> pl.DataFrame:
     """Read valid lines with Polars, which widens conflicting scalars to text. Shapes it
     cannot reconcile (an object here, a number there; empty objects) are made readable
     first: see :func:`reconcile`."""
-    if not lines:
-        return _empty_envelope()
     try:
         frame = pl.read_ndjson(b"\n".join(lines), infer_schema_length=None)
     except pl.exceptions.PolarsError:
@@ -106,8 +104,3 @@ def _envelope_columns(frame: pl.DataFrame) -> pl.DataFrame:
     text = [pl.col(n).cast(pl.String) if n in frame.columns else pl.lit(None, pl.String).alias(n)
             for n in ENVELOPE_TEXT]
     return frame.select(*text, pl.col("record"))
-
-
-def _empty_envelope() -> pl.DataFrame:
-    return pl.DataFrame(schema={"record_id": pl.String, "event_time": pl.String,
-                                "ingested_at": pl.String, "record": pl.Struct([])})

@@ -95,6 +95,8 @@ def pending_slices(
                     f"{segment} is {size} bytes but {start} bytes of it are compacted: raw "
                     "segments must never be rewritten"
                 )
+            if size == start:  # fully compacted: nothing to look at
+                continue
             end = complete_end(SegmentSlice(segment, start, size))
             if end > start:
                 pending.append(SegmentSlice(segment, start, end))

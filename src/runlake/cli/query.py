@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from runlake.cli.app import State, app, console
+from runlake.comparison import DIFF_COLUMNS, STAT_COLUMNS
 from runlake.query import TableStats
 
 
@@ -119,8 +120,7 @@ def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-_STAT_COLUMNS = {"n", "n_missing_metric", "mean", "std", "ci_low", "ci_high", "min", "max",
-                 "rank", "knob_missing", "diff", "diff_ci_low", "diff_ci_high"}
+_STAT_COLUMNS = {*STAT_COLUMNS, *DIFF_COLUMNS}
 
 
 def _chosen(output: Format) -> Format:
