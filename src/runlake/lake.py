@@ -216,11 +216,13 @@ class Lake:
         at = version if version is not None else as_of
         return scan_table(self.paths, validate_table(table), version=at).frame
 
-    def rated_runs(self, *, runs: str = "runs", ratings: str = "ratings") -> pl.LazyFrame:
+    def rated_runs(self) -> pl.LazyFrame:
         """Runs joined with separate rating records (linked by run_id, else image_path), so
-        a mean rating per knob works whether a run carries its own rating or not."""
-        from runlake.query import rated_runs
-        return rated_runs(self.paths, runs=validate_table(runs), ratings=validate_table(ratings))
+        a mean rating per knob works whether a run carries its own rating or not. Raises
+        EmptyLake when the lake has no runs yet."""
+        from runlake.provenance import read_rated
+
+        return read_rated(self.paths).frame
 
     def sql(self, query: str) -> pl.DataFrame:
         """Run a SQL query with every table registered by name, plus ``rated_runs``.

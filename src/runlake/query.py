@@ -10,21 +10,14 @@ import polars as pl
 
 from runlake.errors import InvalidQuery
 from runlake.layout import LakePaths
+from runlake.provenance import RATINGS, RUNS
 from runlake.ratings import join_ratings
 from runlake.scan import TableView, scan_table
 
-RUNS = "runs"
-RATINGS = "ratings"
 RATED_RUNS = "rated_runs"
 # The knobs whose distinct values `stats` counts: what a sweep varies.
 STATS_KNOBS = ("model", "sampler", "scheduler", "steps", "cfg_scale", "seed", "width", "height",
                "stage", "prompt", "experiment_id")
-
-
-def rated_runs(paths: LakePaths, *, runs: str = RUNS, ratings: str = RATINGS) -> pl.LazyFrame:
-    """Runs with their ratings attached (see :func:`runlake.join_ratings`); just the runs when
-    the lake has no ratings table."""
-    return _rated(paths, scan_table(paths, runs).frame, ratings)
 
 
 def _rated(paths: LakePaths, run_frame: pl.LazyFrame, ratings: str) -> pl.LazyFrame:
