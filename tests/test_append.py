@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import runlake
 from conftest import run_python
 from runlake.envelope import event_time_text, format_time, parse_event_time
-from runlake.layout import LOCK_NAME
+from runlake.storage import LOCK_NAME
 
 
 def stored(lake: runlake.Lake, table: str = "runs") -> list[runlake.StoredRecord]:

@@ -114,7 +114,7 @@ def test_two_compactions_started_at_once(lake: runlake.Lake, tmp_path: Path) -> 
 
 HOLD = """
 import sys, time, runlake
-from runlake.compact import table_lock
+from runlake.storage import table_lock
 lake = runlake.Lake(sys.argv[1])
 with table_lock(lake.paths, "runs", 5):
     print("held", flush=True)

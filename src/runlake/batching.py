@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from runlake.envelope import Envelope
-from runlake.layout import LakePaths
 from runlake.segments import AppendOptions, Durability, append_buffer
+from runlake.storage import LakePaths
 
 
 @dataclass

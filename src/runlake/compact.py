@@ -16,14 +16,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from filelock import FileLock
-from filelock import Timeout as FileLockTimeout
 
 from runlake.columns import CANONICAL
 from runlake.datafiles import PARTITION, DataFile, FileOptions, remove_files, rewrite, write_file
@@ -37,18 +34,15 @@ from runlake.deltatable import (
     ids_present,
     open_table,
 )
-from runlake.errors import LockTimeout
 from runlake.evolve import SchemaTracker
-from runlake.layout import LakePaths, validate_table
 from runlake.normalize import Normalized, normalize_decoded
 from runlake.offsets import Snapshot, commit_metadata, pending_slices, segment_key, snapshot_of
 from runlake.quarantine import QuarantineEntry, write_entries
 from runlake.rawbatches import Batch, read_batches
 from runlake.reader import SegmentSlice
-from runlake.segments import DEFAULT_LOCK_TIMEOUT, storage_errors
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, table_lock, validate_table
 
 DECODERS = 2  # batches decoded at once, one thread each (the machine this targets has 2 cores)
-LOCK_PATH = ("_runlake", "compact.lock")  # inside the table directory; Delta ignores "_" names
 # Errors that mean "this data cannot be normalized", as opposed to a failing disk.
 _NO_ROWS = pl.Series("row", [], dtype=pl.UInt32)
 _DATA_ERRORS = (pl.exceptions.PolarsError, pa.ArrowException, ValueError)
@@ -141,26 +135,6 @@ def compact_table(
     started = time.monotonic()
     with table_lock(paths, table, options.lock_timeout):
         return _Compaction(paths, table, options, progress).run(started)
-
-
-@contextmanager
-def table_lock(paths: LakePaths, table: str, timeout: float) -> Iterator[None]:
-    """Hold the table's compaction lock (compaction, optimize and vacuum share it)."""
-    path = paths.tables.joinpath(validate_table(table), *LOCK_PATH)
-    with storage_errors(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(path, timeout=timeout, thread_local=False)
-    try:
-        lock.acquire()
-    except FileLockTimeout as exc:
-        raise LockTimeout(
-            f"table {table!r} is being compacted or maintained by another process (waited "
-            f"{timeout:g}s for {path}); try again later, or raise --lock-timeout"
-        ) from exc
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 class _Compaction:

@@ -9,7 +9,6 @@ lives in the path, not in the file, as the Delta protocol expects.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import pyarrow.parquet as pq
 
 from runlake.defaults import Compression
 from runlake.evolve import conform_exprs
-from runlake.segments import storage_errors
+from runlake.storage import fsync_path, storage_errors
 
 PARTITION = "date"
 PAYLOAD = "payload"
@@ -77,7 +76,7 @@ def rewrite(
         target.unlink()
         return None
     if options.durable:
-        _fsync(target)
+        fsync_path(target)
     return _described(target, relative, file.date, written.row(0), wanted)
 
 
@@ -91,7 +90,7 @@ def write_file(root: Path, date: str, frame: pl.DataFrame, *, tag: str,
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_parquet(frame, target, options)
         if options.durable:
-            _fsync(target)
+            fsync_path(target)
     ids = frame["record_id"]
     return _described(target, relative, date, (frame.height, ids.min(), ids.max()),
                       dict(frame.schema))
@@ -123,14 +122,6 @@ def _described(target: Path, relative: str, date: str, summary: tuple[object, ..
 
 def _name(date: str, tag: str, options: FileOptions) -> str:
     return f"{PARTITION}={date}/part-{tag}-{uuid.uuid4().hex}.{options.compression}.parquet"
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def remove_files(root: Path, files: Iterable[DataFile]) -> None:

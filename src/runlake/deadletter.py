@@ -20,8 +20,8 @@ from typing import Protocol
 import orjson
 
 from runlake.errors import LakeError
-from runlake.layout import validate_table
 from runlake.segments import Durability
+from runlake.storage import validate_table
 
 _SPILL_LOCK = threading.Lock()
 _LOOSE = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE

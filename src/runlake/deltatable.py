@@ -27,7 +27,8 @@ from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 from runlake.datafiles import PARTITION, DataFile
-from runlake.errors import CompactionConflict, CompactionError, StorageError
+from runlake.errors import CompactionConflict, CompactionError
+from runlake.storage import storage_error
 
 METADATA_KEY = "runlake"
 APP_PREFIX = "runlake.compact."
@@ -52,7 +53,7 @@ def delta_errors(root: Path) -> Iterator[None]:
         raise CompactionError(f"{root}: Delta Lake error (is {root / LOG_DIR} damaged?): "
                               f"{first}") from exc
     except OSError as exc:
-        raise StorageError(f"{exc.filename or root}: {exc.strerror or exc}") from exc
+        raise storage_error(exc, root, doing=f"use {exc.filename or root}") from exc
 
 
 def app_id(table: str) -> str:

@@ -20,16 +20,15 @@ from runlake.defaults import (
 )
 from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
 from runlake.errors import EmptyLake, InvalidOption, InvalidRecord
-from runlake.layout import LakePaths, default_root, validate_table
 from runlake.reader import RawScan
 from runlake.segments import (
-    DEFAULT_LOCK_TIMEOUT,
     DEFAULT_SEGMENT_BYTES,
     AppendOptions,
     Durability,
     append_buffer,
 )
 from runlake.status import LakeStatus, lake_status
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, validate_table
 from runlake.writer import BufferedWriter
 
 # The table zone's stages (Polars, Delta Lake, Arrow) are imported by the methods that use

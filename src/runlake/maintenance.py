@@ -27,14 +27,11 @@ from pathlib import Path
 
 from deltalake import CommitProperties, DeltaTable, Transaction
 
-from runlake.compact import table_lock
 from runlake.defaults import DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
 from runlake.deltatable import METADATA_KEY, app_id, delta_errors, open_table
 from runlake.errors import InvalidOption
-from runlake.layout import LakePaths, validate_table
 from runlake.offsets import Snapshot, commit_metadata, segment_key, snapshot_of
-from runlake.reader import file_size
-from runlake.segments import DEFAULT_LOCK_TIMEOUT
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, file_size, table_lock, validate_table
 
 _DAY = 86_400.0
 

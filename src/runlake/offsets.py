@@ -21,9 +21,14 @@ from deltalake import DeltaTable
 
 from runlake.deltatable import METADATA_KEY, app_id, commit_info, delta_errors, open_table
 from runlake.errors import CompactionError
-from runlake.layout import LakePaths, list_segments
-from runlake.reader import SegmentSlice, complete_end, file_size
-from runlake.segments import DEFAULT_LOCK_TIMEOUT, partition_lock
+from runlake.reader import SegmentSlice, complete_end
+from runlake.storage import (
+    DEFAULT_LOCK_TIMEOUT,
+    LakePaths,
+    file_size,
+    list_segments,
+    partition_lock,
+)
 
 FORMAT = 1
 # How far back to look for a runlake commit behind commits other tools made.

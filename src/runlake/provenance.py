@@ -26,9 +26,9 @@ import polars as pl
 
 from runlake.deltatable import delta_errors, open_table
 from runlake.errors import EmptyLake, InvalidOption
-from runlake.layout import LakePaths
 from runlake.ratings import join_ratings
 from runlake.scan import TableView, scan_table
+from runlake.storage import LakePaths
 
 RUNS = "runs"
 RATINGS = "ratings"

@@ -21,8 +21,7 @@ from pathlib import Path
 import orjson
 
 from runlake.envelope import utc_now_text
-from runlake.layout import LakePaths
-from runlake.segments import storage_errors
+from runlake.storage import LakePaths, storage_errors
 
 
 @dataclass(frozen=True)

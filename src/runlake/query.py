@@ -9,10 +9,10 @@ from datetime import datetime
 import polars as pl
 
 from runlake.errors import InvalidQuery
-from runlake.layout import LakePaths
 from runlake.provenance import RATINGS, RUNS
 from runlake.ratings import join_ratings
 from runlake.scan import TableView, scan_table
+from runlake.storage import LakePaths
 
 RATED_RUNS = "rated_runs"
 # The knobs whose distinct values `stats` counts: what a sweep varies.

@@ -8,7 +8,6 @@ middle that is not a valid envelope is corrupt: skipped and counted, or raised i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +17,7 @@ from typing import Any
 import orjson
 
 from runlake.errors import CorruptLine
-from runlake.layout import LakePaths
+from runlake.storage import LakePaths, file_size
 
 READ_CHUNK = 8 * 1024 * 1024
 _TAIL_STEP = 64 * 1024
@@ -146,11 +145,3 @@ class RawScan:
                     if self.strict:
                         raise
                     self.corrupt.append(exc)
-
-
-def file_size(path: Path) -> int:
-    """The size of ``path`` in bytes, 0 if it is gone (vacuum may remove old segments)."""
-    try:
-        return os.stat(path).st_size
-    except FileNotFoundError:
-        return 0

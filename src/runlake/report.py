@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from runlake.errors import LakeError, StorageError
+from runlake.errors import LakeError
+from runlake.storage import storage_error
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -99,7 +100,7 @@ def write_report(
         os.replace(temporary, out)
     except OSError as exc:
         temporary.unlink(missing_ok=True)  # a full disk must not leave half a page behind
-        raise StorageError(f"cannot write the report to {out}: {exc}") from exc
+        raise storage_error(exc, out, doing=f"write the report to {out}") from exc
     return out
 
 

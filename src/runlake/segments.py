@@ -9,25 +9,25 @@ to garbage (invariant 3).
 
 from __future__ import annotations
 
-import errno
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from filelock import FileLock
-from filelock import Timeout as FileLockTimeout
-
-from runlake.errors import LockTimeout, StorageError
-from runlake.layout import LOCK_NAME, list_segments, segment_name, segment_number
+from runlake.storage import (
+    DEFAULT_LOCK_TIMEOUT,
+    fsync_path,
+    list_segments,
+    make_dirs,
+    partition_lock,
+    segment_name,
+    segment_number,
+    storage_errors,
+)
 
 Durability = Literal["fsync", "flush", "none"]
-DURABILITIES: tuple[Durability, ...] = ("fsync", "flush", "none")
 DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024
-DEFAULT_LOCK_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -43,48 +43,12 @@ def append_buffer(
 ) -> Path:
     """Append ``buffer`` (whole lines) to the partition's current segment; return the segment."""
     with storage_errors(partition):
-        created = _make_dirs(partition)
+        created = make_dirs(partition)
         if created and durability == "fsync":
-            _fsync_dirs(created)
+            for directory in created:
+                fsync_path(directory)
         with partition_lock(partition, options.lock_timeout):
             return _append_locked(partition, buffer, durability, options.segment_bytes)
-
-
-@contextmanager
-def partition_lock(partition: Path, timeout: float) -> Iterator[None]:
-    """Hold the partition's append lock; raise :class:`LockTimeout` after ``timeout`` seconds."""
-    lock = _thread_lock(partition / LOCK_NAME)
-    try:
-        lock.acquire(timeout=timeout)
-    except FileLockTimeout as exc:
-        raise LockTimeout(
-            f"could not lock {partition} within {timeout:g}s: another process holds it "
-            "(raise lock_timeout, or look for a stuck writer)"
-        ) from exc
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-_LOCKS = threading.local()
-
-
-def _thread_lock(path: Path) -> FileLock:
-    """This thread's FileLock for ``path``, made once: building one costs more than taking it.
-
-    One instance per thread, because flock is per open file: two threads with their own
-    instances exclude each other as two processes do, while a shared instance would be
-    reentrant across threads. A 1 ms poll keeps a contended append's wait near the holder's
-    write time.
-    """
-    cache: dict[Path, FileLock] | None = getattr(_LOCKS, "cache", None)
-    if cache is None:
-        cache = _LOCKS.cache = {}
-    lock = cache.get(path)
-    if lock is None:
-        lock = cache[path] = FileLock(path, thread_local=False, poll_interval=0.001)
-    return lock
 
 
 # Per-process memo of each partition's current segment; it saves a directory listing and a
@@ -108,7 +72,7 @@ def _append_locked(
     finally:
         os.close(fd)
     if new and durability == "fsync":
-        _fsync_dirs([partition])
+        fsync_path(partition)
     _CURRENT[partition] = segment
     return segment
 
@@ -170,48 +134,3 @@ def _write_all(fd: int, buffer: bytes | bytearray) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-def _make_dirs(path: Path) -> list[Path]:
-    """Create ``path`` and missing parents; return the parents whose entries changed."""
-    if path.is_dir():
-        return []
-    missing = []
-    probe = path
-    while not probe.exists():
-        missing.append(probe)
-        probe = probe.parent
-    path.mkdir(parents=True, exist_ok=True)
-    return [p.parent for p in missing]
-
-
-def _fsync_dirs(paths: list[Path]) -> None:
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-@contextmanager
-def storage_errors(path: Path) -> Iterator[None]:
-    """Translate an OSError into :class:`StorageError` naming the path and a likely fix."""
-    try:
-        yield
-    except StorageError:
-        raise
-    except OSError as exc:
-        raise StorageError(f"cannot write {exc.filename or path}: {_reason(exc)}") from exc
-
-
-def _reason(exc: OSError) -> str:
-    hints = {
-        errno.ENOSPC: "disk full (free space or move the lake)",
-        errno.EDQUOT: "disk quota exceeded",
-        errno.EACCES: "permission denied (check the lake directory's owner and mode)",
-        errno.EPERM: "operation not permitted",
-        errno.EROFS: "read-only file system",
-        errno.EIO: "I/O error",
-    }
-    return hints.get(exc.errno or 0, exc.strerror or str(exc))

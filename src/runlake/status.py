@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from runlake.layout import LakePaths
+from runlake.storage import LakePaths
 
 _COUNT_CHUNK = 8 * 1024 * 1024
 

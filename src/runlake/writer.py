@@ -17,8 +17,8 @@ from types import TracebackType
 from runlake.batching import PartitionBatch
 from runlake.envelope import Enveloper
 from runlake.errors import InvalidOption, LakeError
-from runlake.layout import LakePaths
 from runlake.segments import AppendOptions, Durability
+from runlake.storage import LakePaths
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from runlake.errors import ExportError, StorageError
+from runlake.errors import ExportError
 from runlake.export.options import SPLITS
+from runlake.storage import storage_error
 
 CARD = "README.md"
 EXPORT_FILES = frozenset(
@@ -57,7 +58,7 @@ def write_files(out: Path, files: dict[str, bytes], *, replace: list[Path]) -> l
     except OSError as exc:
         for temporary in staged:
             temporary.unlink(missing_ok=True)
-        raise StorageError(f"cannot write the export to {out}: {exc}") from exc
+        raise storage_error(exc, out, doing=f"write the export to {out}") from exc
     written = [out / name for name in files]
     for temporary, path in zip(staged, written, strict=True):
         os.replace(temporary, path)

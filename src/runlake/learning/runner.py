@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runlake.errors import LakeError, StorageError
+from runlake.errors import LakeError
 from runlake.learning.backends.base import Backend
 from runlake.learning.configs import Stage, effective_config, stage_config, stage_plan
 from runlake.learning.records import LearningRecord, RandomizerPlan, RecordSink
+from runlake.storage import storage_error
 
 log = logging.getLogger("runlake.learning")
 
@@ -153,7 +154,7 @@ class PipelineRunner:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             path.write_bytes(image)
         except OSError as exc:
-            raise StorageError(f"cannot save image {path}: {exc.strerror or exc}") from exc
+            raise storage_error(exc, path, doing=f"save image {path}") from exc
         return path
 
     def _finish(

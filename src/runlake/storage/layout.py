@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from runlake.errors import InvalidTableName
+from runlake.errors import EmptyLake, InvalidTableName
 
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 PARTITION_PREFIX = "date="
 SEGMENT_PREFIX = "seg-"
 SEGMENT_SUFFIX = ".jsonl"
 LOCK_NAME = ".append.lock"
+TABLE_LOCK = ("_runlake", "compact.lock")  # inside the table directory; Delta ignores "_" names
 _PARTITION = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
 _SEGMENT = re.compile(r"seg-(\d{6,})\.jsonl")
 
@@ -68,6 +69,14 @@ class LakePaths:
     def deadletter(self) -> Path:
         return self.root / "deadletter"
 
+    def table(self, table: str) -> Path:
+        """The Delta table directory of ``table``."""
+        return self.tables / validate_table(table)
+
+    def table_lock(self, table: str) -> Path:
+        """The file behind the table's compaction lock."""
+        return self.table(table).joinpath(*TABLE_LOCK)
+
     def raw_table(self, table: str) -> Path:
         return self.raw / validate_table(table)
 
@@ -81,6 +90,16 @@ class LakePaths:
             if parent.is_dir():
                 names.update(p.name for p in parent.iterdir() if _is_table_dir(p))
         return sorted(names)
+
+    def require_table(self, table: str) -> str:
+        """``table``, if the lake has it; else :class:`EmptyLake` naming the tables it has
+        (comparing or compacting nothing is a mistake, and a typo must create nothing)."""
+        names = self.table_names()
+        if validate_table(table) not in names:
+            known = ", ".join(names) or "none"
+            raise EmptyLake(f"the lake at {self.root} has no table {table!r} yet (tables: "
+                            f"{known}); append records or run `runlake demo` first")
+        return table
 
     def partition_dates(self, table: str) -> list[str]:
         """The dates (``YYYY-MM-DD``) of a table's raw partitions, sorted."""

@@ -1,0 +1,47 @@
+"""Where bytes live: the lake's paths, its locks, and file access every stage shares.
+
+Modules, in the order a write meets them:
+
+- ``layout``: every path of a lake (``LakePaths``), table-name validation, partition and
+  segment names and listings. Nothing from a record becomes a path except the validated
+  table name and the computed date.
+- ``fs``: the one ``OSError`` -> ``StorageError`` translation, fsync, file sizes.
+- ``locks``: ``partition_lock`` (a raw partition's appends) and ``table_lock`` (a table's
+  compaction, optimize and vacuum); the only module that uses ``filelock``.
+
+Owns paths, locks and file-system errors. Imports ``runlake.errors`` and ``filelock`` only;
+every stage above may import it. Never Polars, Arrow or Delta Lake (it is on the recording
+path).
+"""
+
+from __future__ import annotations
+
+from runlake.storage.fs import file_size, fsync_path, make_dirs, storage_error, storage_errors
+from runlake.storage.layout import (
+    LOCK_NAME,
+    LakePaths,
+    default_root,
+    list_segments,
+    segment_name,
+    segment_number,
+    validate_table,
+)
+from runlake.storage.locks import DEFAULT_LOCK_TIMEOUT, partition_lock, table_lock
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "LOCK_NAME",
+    "LakePaths",
+    "default_root",
+    "file_size",
+    "fsync_path",
+    "list_segments",
+    "make_dirs",
+    "partition_lock",
+    "segment_name",
+    "segment_number",
+    "storage_error",
+    "storage_errors",
+    "table_lock",
+    "validate_table",
+]
