@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import runlake
 from conftest import run_python
-from runlake.envelope import event_time_text, format_time, parse_event_time
+from runlake.records.envelope import event_time_text, format_time, parse_event_time
 from runlake.storage import LOCK_NAME
 
 

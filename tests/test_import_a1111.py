@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runlake import Infotext, format_infotext, parse_infotext
-from runlake.importers.a1111 import split_sampler
+from runlake.records.infotext import split_sampler
 
 
 def sample_blocks(samples: Path) -> list[str]:

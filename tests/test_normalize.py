@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runlake.decode import Decoder
-from runlake.envelope import Enveloper
 from runlake.normalize import normalize_lines
+from runlake.records.envelope import Enveloper
 
 UTC = timezone.utc
 CANONICAL_ORDER = [

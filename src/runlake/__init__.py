@@ -34,14 +34,7 @@ if TYPE_CHECKING:
     from runlake.deadletter import ReplayResult
     from runlake.export import ExportOptions, ExportResult, export_frame
     from runlake.failsafe import LearningRecordWriter
-    from runlake.importers import (
-        ImportReport,
-        Infotext,
-        format_infotext,
-        import_images,
-        import_stablenew,
-        parse_infotext,
-    )
+    from runlake.importers import ImportReport, import_images, import_stablenew
     from runlake.ingest import IngestReport, append_jsonl
     from runlake.lake import Lake, LakeOptions
     from runlake.learning import (
@@ -73,6 +66,7 @@ if TYPE_CHECKING:
     from runlake.maintenance import OptimizeResult, TableOptimize, TableVacuum, VacuumResult
     from runlake.ratings import join_ratings
     from runlake.reader import RawScan, StoredRecord
+    from runlake.records import Infotext, format_infotext, parse_infotext
     from runlake.report import render_report, write_report
     from runlake.status import LakeStatus, TableStatus
     from runlake.writer import BufferedWriter
@@ -93,7 +87,7 @@ _LAZY: dict[str, str] = {
     "ExportResult": "runlake.export",
     "GenerationResult": "runlake.learning",
     "ImportReport": "runlake.importers",
-    "Infotext": "runlake.importers",
+    "Infotext": "runlake.records",
     "IngestReport": "runlake.ingest",
     "JobEvent": "runlake.learning",
     "JobResult": "runlake.learning",
@@ -128,11 +122,11 @@ _LAZY: dict[str, str] = {
     "append_jsonl": "runlake.ingest",
     "compare": "runlake.comparison",
     "export_frame": "runlake.export",
-    "format_infotext": "runlake.importers",
+    "format_infotext": "runlake.records",
     "import_images": "runlake.importers",
     "import_stablenew": "runlake.importers",
     "join_ratings": "runlake.ratings",
-    "parse_infotext": "runlake.importers",
+    "parse_infotext": "runlake.records",
     "plan_sweep": "runlake.learning",
     "render_report": "runlake.report",
     "run_demo": "runlake.learning",

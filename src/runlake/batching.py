@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from runlake.envelope import Envelope
+from runlake.records import Envelope
 from runlake.segments import AppendOptions, Durability, append_buffer
 from runlake.storage import LakePaths
 

@@ -19,8 +19,8 @@ import orjson
 
 from runlake.deadletter import spill
 from runlake.errors import InvalidRecord
-from runlake.ids import new_id
 from runlake.lake import Lake
+from runlake.records import new_id
 from runlake.segments import Durability
 
 log = logging.getLogger("runlake.failsafe")

@@ -18,9 +18,9 @@ from runlake.defaults import (
     DEFAULT_TARGET_SIZE,
     Compression,
 )
-from runlake.envelope import DEFAULT_MAX_RECORD_BYTES, Enveloper
 from runlake.errors import EmptyLake, InvalidOption, InvalidRecord
 from runlake.reader import RawScan
+from runlake.records import DEFAULT_MAX_RECORD_BYTES, Enveloper
 from runlake.segments import (
     DEFAULT_SEGMENT_BYTES,
     AppendOptions,

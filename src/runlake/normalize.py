@@ -7,8 +7,8 @@ the uncompacted tail, on any byte range of whole lines::
 
 Everything is vectorized: the record is read as nested Arrow/Polars columns, flattened to
 leaf columns (``config.<path>``, ``metadata.<path>``, ``record.<path>``), and each canonical
-column is a coalesce over the leaves that may hold it (see :mod:`runlake.knobs`). The rules are
-written out in ``docs/compaction.md``.
+column is a coalesce over the leaves that may hold it (see :mod:`runlake.records.knobs`).
+The rules are written out in ``docs/compaction.md``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from runlake.columns import (
 from runlake.decode import BadLine, Buffer, Decoded, Decoder, Offsets, Part
 from runlake.evolve import unify
 from runlake.fallback import MAX_RECORD_ID
-from runlake.knobs import (
+from runlake.records.knobs import (
     CONFIG_KNOBS,
     DURATION_MILLISECONDS,
     DURATION_SECONDS,

@@ -27,11 +27,9 @@ import polars as pl
 from runlake.deltatable import delta_errors, open_table
 from runlake.errors import EmptyLake, InvalidOption
 from runlake.ratings import join_ratings
+from runlake.records import RATINGS_TABLE, RUNS_TABLE
 from runlake.scan import TableView, scan_table
 from runlake.storage import LakePaths
-
-RUNS = "runs"
-RATINGS = "ratings"
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ def read_rated(paths: LakePaths, *, version: int | None = None) -> RatedSnapshot
     Raises :class:`EmptyLake` when there are no runs, :class:`InvalidOption` for a version
     the runs table does not have.
     """
-    if RUNS not in paths.table_names():
+    if RUNS_TABLE not in paths.table_names():
         raise _empty(paths)
     if version is None:
         return _fresh(paths)
@@ -61,31 +59,31 @@ def _fresh(paths: LakePaths) -> RatedSnapshot:
         "runs_version": runs.snapshot.version,
         "runs_uncompacted_records": runs.pending,
     }
-    if RATINGS not in paths.table_names():
+    if RATINGS_TABLE not in paths.table_names():
         return RatedSnapshot(runs.frame, provenance)
-    ratings = scan_table(paths, RATINGS)
+    ratings = scan_table(paths, RATINGS_TABLE)
     provenance |= {"ratings_version": ratings.snapshot.version,
                    "ratings_uncompacted_records": ratings.pending}
     return RatedSnapshot(join_ratings(runs.frame, ratings.frame), provenance)
 
 
 def _versioned(paths: LakePaths, version: int) -> RatedSnapshot:
-    committed_at = _commit_times(paths.tables / RUNS)
+    committed_at = _commit_times(paths.tables / RUNS_TABLE)
     if version not in committed_at:
         raise InvalidOption(f"the runs table has no version {version} "
                             f"({_known_versions(committed_at)})")
     runs = _runs_view(paths, version)
-    ratings_version = _last_version_by(paths.tables / RATINGS, committed_at[version])
+    ratings_version = _last_version_by(paths.tables / RATINGS_TABLE, committed_at[version])
     provenance: dict[str, object] = {"runs_version": version, "ratings_version": ratings_version,
                                      "ratings_as_of": f"runs version {version}"}
     if ratings_version is None:
         return RatedSnapshot(runs.frame, provenance)
-    ratings = scan_table(paths, RATINGS, version=ratings_version)
+    ratings = scan_table(paths, RATINGS_TABLE, version=ratings_version)
     return RatedSnapshot(join_ratings(runs.frame, ratings.frame), provenance)
 
 
 def _runs_view(paths: LakePaths, version: int | None) -> TableView:
-    view = scan_table(paths, RUNS, version=version)
+    view = scan_table(paths, RUNS_TABLE, version=version)
     if view.snapshot.version is None and view.pending == 0:  # only unreadable lines so far
         raise _empty(paths)
     return view

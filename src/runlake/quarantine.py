@@ -20,7 +20,7 @@ from pathlib import Path
 
 import orjson
 
-from runlake.envelope import utc_now_text
+from runlake.records import utc_now_text
 from runlake.storage import LakePaths, storage_errors
 
 

@@ -9,12 +9,11 @@ from datetime import datetime
 import polars as pl
 
 from runlake.errors import InvalidQuery
-from runlake.provenance import RATINGS, RUNS
 from runlake.ratings import join_ratings
+from runlake.records import RATED_RUNS_VIEW, RATINGS_TABLE, RUNS_TABLE
 from runlake.scan import TableView, scan_table
 from runlake.storage import LakePaths
 
-RATED_RUNS = "rated_runs"
 # The knobs whose distinct values `stats` counts: what a sweep varies.
 STATS_KNOBS = ("model", "sampler", "scheduler", "steps", "cfg_scale", "seed", "width", "height",
                "stage", "prompt", "experiment_id")
@@ -34,12 +33,13 @@ def sql(paths: LakePaths, query: str) -> pl.DataFrame:
     over one table should not pay for the others.
     """
     names = paths.table_names()
-    known = [*names, RATED_RUNS] if RUNS in names and RATED_RUNS not in names else names
+    view = RUNS_TABLE in names and RATED_RUNS_VIEW not in names
+    known = [*names, RATED_RUNS_VIEW] if view else names
     mentioned = set(re.findall(r"[a-z][a-z0-9_]*", query.lower()))
     frames = {name: scan_table(paths, name).frame for name in names
-              if name in mentioned or (name == RUNS and RATED_RUNS in mentioned)}
-    if RATED_RUNS in known and RATED_RUNS not in names and RATED_RUNS in mentioned:
-        frames[RATED_RUNS] = _rated(paths, frames[RUNS], RATINGS)
+              if name in mentioned or (name == RUNS_TABLE and RATED_RUNS_VIEW in mentioned)}
+    if RATED_RUNS_VIEW in known and RATED_RUNS_VIEW not in names and RATED_RUNS_VIEW in mentioned:
+        frames[RATED_RUNS_VIEW] = _rated(paths, frames[RUNS_TABLE], RATINGS_TABLE)
     try:
         return pl.SQLContext(frames).execute(query, eager=True)
     except (pl.exceptions.PolarsError, ValueError) as exc:  # SQL parse, unknown table/column

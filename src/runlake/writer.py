@@ -15,8 +15,8 @@ import threading
 from types import TracebackType
 
 from runlake.batching import PartitionBatch
-from runlake.envelope import Enveloper
 from runlake.errors import InvalidOption, LakeError
+from runlake.records import Enveloper
 from runlake.segments import AppendOptions, Durability
 from runlake.storage import LakePaths
 

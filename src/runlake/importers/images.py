@@ -17,12 +17,11 @@ from pathlib import Path
 
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
-from runlake.envelope import format_time
 from runlake.errors import ImportFailed
-from runlake.importers.a1111 import parse_infotext
 from runlake.importers.dedup import ImportReport, OnceWriter, derived_id
 from runlake.lake import Lake
-from runlake.learning.records import RUNS_TABLE, LearningRecord, primary_knobs
+from runlake.learning.records import LearningRecord, primary_knobs
+from runlake.records import RUNS_TABLE, format_time, parse_infotext
 
 RECORD_KIND = "a1111_png_import"
 NAMESPACE = f"a1111-png/{RUNS_TABLE}"

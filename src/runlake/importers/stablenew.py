@@ -22,11 +22,11 @@ from typing import Any, TypeGuard
 
 import orjson
 
-from runlake.envelope import utc_now_text
 from runlake.errors import ImportFailed, InvalidRecord
 from runlake.importers.dedup import ImportReport, OnceWriter, derived_id
 from runlake.lake import Lake
-from runlake.learning.records import RATINGS_TABLE, RUNS_TABLE, RatingRecord
+from runlake.learning.records import RatingRecord
+from runlake.records import RATINGS_TABLE, RUNS_TABLE, utc_now_text
 
 RATING_KIND_SUFFIXES = ("_rating", "_feedback")
 SOURCE = "stablenew"

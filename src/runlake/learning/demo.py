@@ -26,14 +26,9 @@ from runlake.learning.configs import merge, primary_config
 from runlake.learning.controller import PipelineController
 from runlake.learning.experiments import Experiment, LearningController, VariantState
 from runlake.learning.jobs import JobResult, JobService, NormalizedJobRecord
-from runlake.learning.records import (
-    JOBS_TABLE,
-    RATINGS_TABLE,
-    RUNS_TABLE,
-    LearningRecord,
-    RandomizerPlan,
-)
+from runlake.learning.records import LearningRecord, RandomizerPlan
 from runlake.learning.sweep import plan_sweep, value_range
+from runlake.records import JOBS_TABLE, RATINGS_TABLE, RUNS_TABLE
 
 MODELS = ("sd_xl_base_1.0.safetensors", "juggernautXL_v9.safetensors",
           "realisticVision_v51.safetensors")

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from runlake.envelope import utc_now_text
 from runlake.errors import InvalidOption
-from runlake.ids import new_id
 from runlake.learning.jobs import JobResult, JobService, LearningJobContext, NormalizedJobRecord
 from runlake.learning.records import RandomizerPlan, RatingRecord, RecordSink
 from runlake.learning.sweep import knob_override
+from runlake.records import new_id, utc_now_text
 
 EXPERIMENT_MODE = "learning_experiment"
 

@@ -17,10 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from runlake.envelope import utc_now_text
 from runlake.errors import InvalidOption
-from runlake.ids import new_id
 from runlake.learning.records import RandomizerPlan, RecordSink
+from runlake.records import new_id, utc_now_text
 
 log = logging.getLogger("runlake.learning")
 

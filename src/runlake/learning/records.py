@@ -24,18 +24,13 @@ from typing import Any, Protocol
 
 import orjson
 
-from runlake.envelope import utc_now_text
 from runlake.errors import InvalidRecord
-from runlake.ids import new_id
-from runlake.knobs import CONFIG_KNOBS
 from runlake.learning.configs import effective_config, merge, primary_config
-
-RUNS_TABLE = "runs"
-RATINGS_TABLE = "ratings"
-JOBS_TABLE = "jobs"
+from runlake.records import RUNS_TABLE, new_id, utc_now_text
+from runlake.records.knobs import CONFIG_KNOBS
 
 # Names the same knob goes by in pipeline configs, first match wins: the aliases compaction
-# reads (runlake.knobs), so a record's primary_* fields and the table's columns agree.
+# reads (runlake.records.knobs), so a record's primary_* fields and the table's columns agree.
 _KNOB_NAMES = {knob.name: knob.aliases for knob in CONFIG_KNOBS if knob.primary}
 
 

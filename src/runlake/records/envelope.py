@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from runlake.errors import InvalidRecord
-from runlake.ids import new_id
+from runlake.records.ids import new_id
 
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 UTC = timezone.utc

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runlake.knobs import FUSED_SCHEDULERS
+from runlake.records.knobs import FUSED_SCHEDULERS
 
 NEGATIVE_PREFIX = "Negative prompt:"
 _PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')

@@ -18,9 +18,9 @@ from PIL import Image, ImageDraw
 from PIL.PngImagePlugin import PngInfo
 
 from runlake.errors import BackendError
-from runlake.importers.a1111 import Infotext, format_infotext
 from runlake.learning.backends.base import GenerationResult
 from runlake.learning.configs import Stage
+from runlake.records import Infotext, format_infotext
 
 DEFAULT_MODEL = "sd_xl_base_1.0.safetensors"
 THUMBNAIL = 64  # longest side of a rendered image: a real render would be 1024
