@@ -6,7 +6,7 @@ from pathlib import Path
 
 import runlake
 from conftest import run_cli
-from runlake.deadletter import spill
+from runlake.append import spill
 
 
 def test_append_reports_bad_lines_by_number(tmp_path: Path) -> None:

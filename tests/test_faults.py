@@ -21,7 +21,7 @@ import pytest
 
 import runlake
 from conftest import run_python
-from runlake.deadletter import spill
+from runlake.append import spill
 
 # Root bypasses file permissions through these capabilities; without them it meets EACCES
 # like any user (setpriv, from util-linux, drops them for the child it runs).

@@ -29,14 +29,18 @@ from runlake.errors import (
 )
 
 if TYPE_CHECKING:
+    from runlake.append import LakeOptions
+    from runlake.append.deadletter import ReplayResult
+    from runlake.append.failsafe import LearningRecordWriter
+    from runlake.append.ingest import IngestReport, append_jsonl
+    from runlake.append.reader import RawScan, StoredRecord
+    from runlake.append.status import LakeStatus, TableStatus
+    from runlake.append.writer import BufferedWriter
     from runlake.compact import CompactionProgress, CompactionResult, TableCompaction
     from runlake.comparison import compare
-    from runlake.deadletter import ReplayResult
     from runlake.export import ExportOptions, ExportResult, export_frame
-    from runlake.failsafe import LearningRecordWriter
     from runlake.importers import ImportReport, import_images, import_stablenew
-    from runlake.ingest import IngestReport, append_jsonl
-    from runlake.lake import Lake, LakeOptions
+    from runlake.lake import Lake
     from runlake.learning import (
         Backend,
         DemoResult,
@@ -65,11 +69,8 @@ if TYPE_CHECKING:
     )
     from runlake.maintenance import OptimizeResult, TableOptimize, TableVacuum, VacuumResult
     from runlake.ratings import join_ratings
-    from runlake.reader import RawScan, StoredRecord
     from runlake.records import Infotext, format_infotext, parse_infotext
     from runlake.report import render_report, write_report
-    from runlake.status import LakeStatus, TableStatus
-    from runlake.writer import BufferedWriter
 
 __version__ = "0.1.0"
 
@@ -78,7 +79,7 @@ __version__ = "0.1.0"
 # milliseconds instead of half a second. Type checkers read the imports above.
 _LAZY: dict[str, str] = {
     "Backend": "runlake.learning",
-    "BufferedWriter": "runlake.writer",
+    "BufferedWriter": "runlake.append",
     "CompactionProgress": "runlake.compact",
     "CompactionResult": "runlake.compact",
     "DemoResult": "runlake.learning",
@@ -88,17 +89,17 @@ _LAZY: dict[str, str] = {
     "GenerationResult": "runlake.learning",
     "ImportReport": "runlake.importers",
     "Infotext": "runlake.records",
-    "IngestReport": "runlake.ingest",
+    "IngestReport": "runlake.append",
     "JobEvent": "runlake.learning",
     "JobResult": "runlake.learning",
     "JobService": "runlake.learning",
     "Lake": "runlake.lake",
-    "LakeOptions": "runlake.lake",
-    "LakeStatus": "runlake.status",
+    "LakeOptions": "runlake.append",
+    "LakeStatus": "runlake.append",
     "LearningController": "runlake.learning",
     "LearningJobContext": "runlake.learning",
     "LearningRecord": "runlake.learning",
-    "LearningRecordWriter": "runlake.failsafe",
+    "LearningRecordWriter": "runlake.append",
     "NormalizedJobRecord": "runlake.learning",
     "NumericRange": "runlake.learning",
     "OfflineBackend": "runlake.learning",
@@ -107,19 +108,19 @@ _LAZY: dict[str, str] = {
     "PipelineRunner": "runlake.learning",
     "RandomizerPlan": "runlake.learning",
     "RatingRecord": "runlake.learning",
-    "RawScan": "runlake.reader",
-    "ReplayResult": "runlake.deadletter",
+    "RawScan": "runlake.append",
+    "ReplayResult": "runlake.append",
     "RunResult": "runlake.learning",
-    "StoredRecord": "runlake.reader",
+    "StoredRecord": "runlake.append",
     "TableCompaction": "runlake.compact",
     "TableOptimize": "runlake.maintenance",
-    "TableStatus": "runlake.status",
+    "TableStatus": "runlake.append",
     "TableVacuum": "runlake.maintenance",
     "VacuumResult": "runlake.maintenance",
     "VariantState": "runlake.learning",
     "VariantStatus": "runlake.learning",
     "WebUIBackend": "runlake.learning",
-    "append_jsonl": "runlake.ingest",
+    "append_jsonl": "runlake.append",
     "compare": "runlake.comparison",
     "export_frame": "runlake.export",
     "format_infotext": "runlake.records",

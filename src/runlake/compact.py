@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from runlake.append.reader import SegmentSlice
 from runlake.columns import CANONICAL
 from runlake.datafiles import PARTITION, DataFile, FileOptions, remove_files, rewrite, write_file
 from runlake.decode import BadLine, Buffer, Decoder, Offsets, index_lines
@@ -39,7 +40,6 @@ from runlake.normalize import Normalized, normalize_decoded
 from runlake.offsets import Snapshot, commit_metadata, pending_slices, segment_key, snapshot_of
 from runlake.quarantine import QuarantineEntry, write_entries
 from runlake.rawbatches import Batch, read_batches
-from runlake.reader import SegmentSlice
 from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, table_lock, validate_table
 
 DECODERS = 2  # batches decoded at once, one thread each (the machine this targets has 2 cores)

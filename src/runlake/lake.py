@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
-from runlake.batching import PartitionBatch
-from runlake.deadletter import ReplayResult, replay
+from runlake.append import (
+    DEFAULT_SEGMENT_BYTES,
+    Appender,
+    BufferedWriter,
+    Durability,
+    LakeOptions,
+    LakeStatus,
+    RawScan,
+    ReplayResult,
+    lake_status,
+    replay,
+)
 from runlake.defaults import (
     DEFAULT_BATCH_BYTES,
     DEFAULT_RETENTION_HOURS,
@@ -19,17 +27,8 @@ from runlake.defaults import (
     Compression,
 )
 from runlake.errors import EmptyLake, InvalidOption, InvalidRecord
-from runlake.reader import RawScan
-from runlake.records import DEFAULT_MAX_RECORD_BYTES, Enveloper
-from runlake.segments import (
-    DEFAULT_SEGMENT_BYTES,
-    AppendOptions,
-    Durability,
-    append_buffer,
-)
-from runlake.status import LakeStatus, lake_status
+from runlake.records import DEFAULT_MAX_RECORD_BYTES
 from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, validate_table
-from runlake.writer import BufferedWriter
 
 # The table zone's stages (Polars, Delta Lake, Arrow) are imported by the methods that use
 # them: a pipeline that only appends then never loads them, and `import runlake` stays fast.
@@ -41,24 +40,6 @@ if TYPE_CHECKING:
     from runlake.export import ExportKind, ExportOptions, ExportResult
     from runlake.maintenance import OptimizeResult, VacuumResult
     from runlake.query import TableStats
-
-# append_many holds at most this much serialized data before it starts writing, so a call
-# of up to this size is all-or-nothing when a record in it is invalid.
-ATOMIC_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class LakeOptions:
-    """Tuning knobs of a lake's raw zone."""
-
-    segment_bytes: int = DEFAULT_SEGMENT_BYTES
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
-
-    @property
-    def append(self) -> AppendOptions:
-        return AppendOptions(segment_bytes=self.segment_bytes, lock_timeout=self.lock_timeout)
-
 
 class Lake:
     """An append-only lake of generation-run records rooted at a directory.
@@ -81,8 +62,7 @@ class Lake:
         self.root = Path(root) if root is not None else default_root()
         self.paths = LakePaths(self.root)
         self.options = LakeOptions(segment_bytes, lock_timeout, max_record_bytes)
-        self._deferred: dict[str, BufferedWriter] = {}
-        self._deferred_lock = threading.Lock()
+        self._raw = Appender(self.paths, self.options)
 
     def __repr__(self) -> str:
         return f"Lake({str(self.root)!r})"
@@ -104,13 +84,7 @@ class Lake:
         The id is the record's own ``record_id``, else ``record_id``, else a new time-ordered
         one; appending the same id twice is an idempotent retry (compaction keeps one).
         """
-        _check_durability(durability)
-        if durability == "none":
-            return self._deferred_writer(table).write(record, default_id=record_id)
-        envelope = self._enveloper(table).envelope(record, default_id=record_id)
-        path = self.paths.partition(table, envelope.date)
-        append_buffer(path, envelope.line, durability, self.options.append)
-        return envelope.record_id
+        return self._raw.append(table, record, durability=durability, record_id=record_id)
 
     def append_many(
         self,
@@ -127,20 +101,8 @@ class Lake:
         error says how many were already written). With ``on_invalid``, a bad record is
         passed to it with its index and skipped instead.
         """
-        _check_durability(durability)
-        enveloper = self._enveloper(table)
-        batch = PartitionBatch(self.paths, table, self.options.append)
-        written = 0
-        for index, record in enumerate(records):
-            try:
-                batch.add(enveloper.envelope(record))
-            except InvalidRecord as exc:
-                if on_invalid is None:
-                    raise _at_index(exc, index, written) from exc
-                on_invalid(index, exc)
-            if batch.pending_bytes >= ATOMIC_BYTES:
-                written += batch.write(durability)
-        return written + batch.write(durability)
+        return self._raw.append_many(table, records, durability=durability,
+                                     on_invalid=on_invalid)
 
     def writer(
         self,
@@ -155,25 +117,16 @@ class Lake:
         ``durability`` applies to each batch it writes (``"none"`` writes like ``"flush"``:
         the writer is already the buffer).
         """
-        _check_durability(durability)
-        validate_table(table)
-        return BufferedWriter(
-            self.paths, table, durability="fsync" if durability == "fsync" else "flush",
-            max_batch=max_batch, flush_interval=flush_interval, options=self.options.append,
-            max_record_bytes=self.options.max_record_bytes,
-        )
+        return self._raw.writer(table, durability=durability, max_batch=max_batch,
+                                flush_interval=flush_interval)
 
     def flush(self) -> None:
         """Write records appended with ``durability="none"``."""
-        for writer in list(self._deferred.values()):
-            writer.flush()
+        self._raw.flush()
 
     def close(self) -> None:
         """Flush and stop the buffers behind ``durability="none"`` appends."""
-        with self._deferred_lock:
-            writers, self._deferred = list(self._deferred.values()), {}
-        for writer in writers:
-            writer.close()
+        self._raw.close()
 
     # -- read -----------------------------------------------------------------------------
 
@@ -194,7 +147,7 @@ class Lake:
         """Append records spilled by failsafe writers back; ``directory`` defaults to this
         lake's ``deadletter/`` (pass a writer's ``fallback_dir`` to replay from there)."""
         source = Path(directory) if directory is not None else self.paths.deadletter
-        return replay(self, source)
+        return replay(self._raw, source)
 
     # -- query ------------------------------------------------------------------------------
 
@@ -371,27 +324,3 @@ class Lake:
 
     def _lock_timeout(self, timeout: float | None) -> float:
         return self.options.lock_timeout if timeout is None else timeout
-
-    def _enveloper(self, table: str) -> Enveloper:
-        return Enveloper(validate_table(table), max_record_bytes=self.options.max_record_bytes)
-
-    def _deferred_writer(self, table: str) -> BufferedWriter:
-        with self._deferred_lock:
-            writer = self._deferred.get(table)
-            if writer is None:
-                writer = self.writer(table, max_batch=10_000, flush_interval=None)
-                self._deferred[table] = writer
-            return writer
-
-
-def _check_durability(durability: str) -> None:
-    if durability not in get_args(Durability):
-        raise InvalidOption(f"durability must be one of {get_args(Durability)}, got {durability!r}")
-
-
-def _at_index(exc: InvalidRecord, index: int, written: int) -> InvalidRecord:
-    note = f"record #{index}: {exc.reason}" + (
-        f" ({written} earlier records were already written)" if written else
-        " (nothing was written)"
-    )
-    return InvalidRecord(exc.table, exc.field, note)

@@ -19,9 +19,9 @@ from typing import Any
 
 from deltalake import DeltaTable
 
+from runlake.append.reader import SegmentSlice, complete_end
 from runlake.deltatable import METADATA_KEY, app_id, commit_info, delta_errors, open_table
 from runlake.errors import CompactionError
-from runlake.reader import SegmentSlice, complete_end
 from runlake.storage import (
     DEFAULT_LOCK_TIMEOUT,
     LakePaths,

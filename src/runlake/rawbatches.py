@@ -14,8 +14,8 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from runlake.append.reader import SegmentSlice
 from runlake.offsets import segment_key
-from runlake.reader import SegmentSlice
 
 _STEP = 1 << 20
 

@@ -21,11 +21,11 @@ import polars as pl
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
+from runlake.append.reader import SegmentSlice
 from runlake.deltatable import delta_errors, ids_present, open_table
 from runlake.errors import CompactionError, InvalidOption
 from runlake.normalize import normalize_lines
 from runlake.offsets import Snapshot, pending_slices, snapshot_of
-from runlake.reader import SegmentSlice
 from runlake.storage import LakePaths
 
 ID = "record_id"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from runlake.append.segments import AppendOptions, Durability, append_buffer
 from runlake.records import Envelope
-from runlake.segments import AppendOptions, Durability, append_buffer
 from runlake.storage import LakePaths
 
 

@@ -19,8 +19,8 @@ from typing import Protocol
 
 import orjson
 
+from runlake.append.segments import Durability
 from runlake.errors import LakeError
-from runlake.segments import Durability
 from runlake.storage import validate_table
 
 _SPILL_LOCK = threading.Lock()

@@ -14,14 +14,16 @@ import os
 import tempfile
 import threading
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 
-from runlake.deadletter import spill
+from runlake.append.appender import Appender, LakeOptions
+from runlake.append.deadletter import Appends, spill
+from runlake.append.segments import Durability
 from runlake.errors import InvalidRecord
-from runlake.lake import Lake
-from runlake.records import new_id
-from runlake.segments import Durability
+from runlake.records import RUNS_TABLE, new_id
+from runlake.storage import LakePaths, default_root
 
 log = logging.getLogger("runlake.failsafe")
 
@@ -34,6 +36,14 @@ def default_fallback_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"runlake-deadletter-{os.getuid()}"
 
 
+class Recorder(Appends, Protocol):
+    """What the writer needs of a lake: appends, and where its dead-letter area is (a
+    ``Lake`` or an ``Appender``; structural, so this module stays below ``Lake``)."""
+
+    @property
+    def paths(self) -> LakePaths: ...
+
+
 class LearningRecordWriter:
     """Append records for a pipeline without ever raising.
 
@@ -43,13 +53,13 @@ class LearningRecordWriter:
 
     def __init__(
         self,
-        lake_or_path: Lake | str | os.PathLike[str] | None = None,
-        table: str = "runs",
+        lake_or_path: Recorder | str | os.PathLike[str] | None = None,
+        table: str = RUNS_TABLE,
         *,
         durability: Durability = "fsync",
         fallback_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.lake = lake_or_path if isinstance(lake_or_path, Lake) else Lake(lake_or_path)
+        self.lake = _recorder(lake_or_path)
         self.table = table
         self.durability: Durability = durability
         self.fallback_dir = Path(fallback_dir) if fallback_dir else default_fallback_dir()
@@ -96,6 +106,15 @@ class LearningRecordWriter:
         log.error("runlake: could not append nor spill a record for table %r (%s); the record "
                   "follows so it is not lost: %s", self.table, reason, _loose_json(record))
         return None
+
+
+def _recorder(lake_or_path: Recorder | str | os.PathLike[str] | None) -> Recorder:
+    """The lake to append to: as given, or the raw zone at a path (default: the lake's
+    default root), without loading anything above the raw zone."""
+    if lake_or_path is None or isinstance(lake_or_path, (str, os.PathLike)):
+        root = Path(lake_or_path) if lake_or_path is not None else default_root()
+        return Appender(LakePaths(root), LakeOptions())
+    return lake_or_path
 
 
 def _own_id(record: object) -> str | None:

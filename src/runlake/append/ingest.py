@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Protocol
 
 import orjson
 
+from runlake.append.segments import Durability
 from runlake.errors import InvalidRecord
-from runlake.lake import Lake
-from runlake.segments import Durability
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,17 @@ class IngestReport:
     rejected: list[Rejection] = field(default_factory=list)
 
 
+class AppendsMany(Protocol):
+    """What ingest needs of a lake (a ``Lake`` or an ``Appender``)."""
+
+    def append_many(
+        self, table: str, records: Iterable[object], *, durability: Durability = ...,
+        on_invalid: Callable[[int, InvalidRecord], None] | None = ...,
+    ) -> int: ...
+
+
 def append_jsonl(
-    lake: Lake, table: str, stream: IO[bytes], *, durability: Durability = "flush"
+    lake: AppendsMany, table: str, stream: IO[bytes], *, durability: Durability = "flush"
 ) -> IngestReport:
     """Append every JSON object line of ``stream`` to ``table``; report lines that were not."""
     report = IngestReport()

@@ -14,10 +14,10 @@ import logging
 import threading
 from types import TracebackType
 
-from runlake.batching import PartitionBatch
+from runlake.append.batching import PartitionBatch
+from runlake.append.segments import AppendOptions, Durability
 from runlake.errors import InvalidOption, LakeError
 from runlake.records import Enveloper
-from runlake.segments import AppendOptions, Durability
 from runlake.storage import LakePaths
 
 log = logging.getLogger(__name__)

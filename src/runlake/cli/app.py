@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runlake.ingest import append_jsonl
+from runlake.append.ingest import append_jsonl
+from runlake.append.segments import Durability
+from runlake.append.status import LakeStatus
 from runlake.lake import Lake
-from runlake.segments import Durability
-from runlake.status import LakeStatus
 
 console = Console()
 console_err = Console(stderr=True)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runlake.append.failsafe import LearningRecordWriter
 from runlake.errors import InvalidOption
-from runlake.failsafe import LearningRecordWriter
 from runlake.lake import Lake
 from runlake.learning.backends.offline import OfflineBackend
 from runlake.learning.configs import merge, primary_config
