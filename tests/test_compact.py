@@ -15,11 +15,10 @@ import pytest
 from deltalake import DeltaTable
 
 import runlake
-from runlake import deltatable
-from runlake.compact import CompactionProgress
-from runlake.deltatable import METADATA_KEY, app_id, commit_info
-from runlake.offsets import pending_slices, segment_key, snapshot
-from runlake.quarantine import read_entries
+from runlake.compaction import CompactionProgress, deltatable
+from runlake.compaction.deltatable import METADATA_KEY, app_id, commit_info
+from runlake.compaction.offsets import pending_slices, segment_key, snapshot
+from runlake.compaction.quarantine import read_entries
 
 
 def table_dir(lake: runlake.Lake, table: str = "runs") -> Path:
@@ -163,7 +162,7 @@ def test_a_crash_between_quarantine_and_commit_does_not_double_count(
     def crash(*args: object, **kwargs: object) -> int:
         raise OSError("killed before the commit")
 
-    monkeypatch.setattr("runlake.compact.commit", crash)
+    monkeypatch.setattr("runlake.compaction.run.commit", crash)
     with pytest.raises(OSError, match="killed before the commit"):
         lake.compact("runs")
     assert len(read_entries(lake.paths, "runs")) == 2

@@ -16,7 +16,7 @@ from deltalake import DeltaTable
 
 import runlake
 from conftest import run_cli, run_python
-from runlake.offsets import snapshot
+from runlake.compaction.offsets import snapshot
 
 WRITER = """
 import sys, time, runlake

@@ -24,7 +24,7 @@ from conftest import run_python
 MEASURE = """
 import json, resource, sys, psutil
 import runlake
-import runlake.compact  # load the table engines (lazy in runlake) before the baseline
+import runlake.compaction  # load the table engines (lazy in runlake) before the baseline
 lake = runlake.Lake(sys.argv[1])
 before = psutil.Process().memory_info().rss
 result = lake.compact("runs", batch_bytes=4 * 1024 * 1024)

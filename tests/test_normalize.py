@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runlake.decode import Decoder
-from runlake.normalize import normalize_lines
+from runlake.compaction.decode import Decoder
+from runlake.compaction.normalize import normalize_lines
 from runlake.records.envelope import Enveloper
 
 UTC = timezone.utc

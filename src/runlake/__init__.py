@@ -36,7 +36,12 @@ if TYPE_CHECKING:
     from runlake.append.reader import RawScan, StoredRecord
     from runlake.append.status import LakeStatus, TableStatus
     from runlake.append.writer import BufferedWriter
-    from runlake.compact import CompactionProgress, CompactionResult, TableCompaction
+    from runlake.compaction.maintenance import (
+        OptimizeResult,
+        TableOptimize,
+        TableVacuum,
+        VacuumResult,
+    )
     from runlake.comparison import compare
     from runlake.export import ExportOptions, ExportResult, export_frame
     from runlake.importers import ImportReport, import_images, import_stablenew
@@ -67,7 +72,6 @@ if TYPE_CHECKING:
         run_demo,
         value_range,
     )
-    from runlake.maintenance import OptimizeResult, TableOptimize, TableVacuum, VacuumResult
     from runlake.ratings import join_ratings
     from runlake.records import Infotext, format_infotext, parse_infotext
     from runlake.report import render_report, write_report
@@ -80,8 +84,8 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "Backend": "runlake.learning",
     "BufferedWriter": "runlake.append",
-    "CompactionProgress": "runlake.compact",
-    "CompactionResult": "runlake.compact",
+    "CompactionProgress": "runlake.compaction",
+    "CompactionResult": "runlake.compaction",
     "DemoResult": "runlake.learning",
     "Experiment": "runlake.learning",
     "ExportOptions": "runlake.export",
@@ -103,7 +107,7 @@ _LAZY: dict[str, str] = {
     "NormalizedJobRecord": "runlake.learning",
     "NumericRange": "runlake.learning",
     "OfflineBackend": "runlake.learning",
-    "OptimizeResult": "runlake.maintenance",
+    "OptimizeResult": "runlake.compaction",
     "PipelineController": "runlake.learning",
     "PipelineRunner": "runlake.learning",
     "RandomizerPlan": "runlake.learning",
@@ -112,11 +116,11 @@ _LAZY: dict[str, str] = {
     "ReplayResult": "runlake.append",
     "RunResult": "runlake.learning",
     "StoredRecord": "runlake.append",
-    "TableCompaction": "runlake.compact",
-    "TableOptimize": "runlake.maintenance",
+    "TableCompaction": "runlake.compaction",
+    "TableOptimize": "runlake.compaction",
     "TableStatus": "runlake.append",
-    "TableVacuum": "runlake.maintenance",
-    "VacuumResult": "runlake.maintenance",
+    "TableVacuum": "runlake.compaction",
+    "VacuumResult": "runlake.compaction",
     "VariantState": "runlake.learning",
     "VariantStatus": "runlake.learning",
     "WebUIBackend": "runlake.learning",

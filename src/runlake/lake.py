@@ -35,10 +35,9 @@ from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, valid
 if TYPE_CHECKING:
     import polars as pl
 
-    from runlake.compact import CompactionResult, Progress
+    from runlake.compaction import CompactionResult, OptimizeResult, Progress, VacuumResult
     from runlake.comparison import Best
     from runlake.export import ExportKind, ExportOptions, ExportResult
-    from runlake.maintenance import OptimizeResult, VacuumResult
     from runlake.query import TableStats
 
 class Lake:
@@ -277,12 +276,7 @@ class Lake:
         >>> lake.compact("runs").records                  # doctest: +SKIP
         1440
         """
-        from runlake.compact import CompactOptions, compact
-        from runlake.datafiles import FileOptions
-        if table is not None:
-            self._require(table)
-        if batch_bytes < 1:
-            raise InvalidOption(f"batch_bytes must be positive, got {batch_bytes}")
+        from runlake.compaction import CompactOptions, FileOptions, compact
         options = CompactOptions(batch_bytes, self._lock_timeout(lock_timeout),
                                  FileOptions(compression=compression))
         return compact(self.paths, table, options=options, progress=progress)
@@ -292,9 +286,7 @@ class Lake:
         lock_timeout: float | None = None,
     ) -> OptimizeResult:
         """Merge small Parquet files of ``table`` (every table when ``None``)."""
-        from runlake.maintenance import optimize
-        if table is not None:
-            self._require(table)
+        from runlake.compaction import optimize
         return optimize(self.paths, table, target_size=target_size,
                         lock_timeout=self._lock_timeout(lock_timeout))
 
@@ -306,9 +298,7 @@ class Lake:
         """Delete data files no commit references (left by a killed compaction), files the
         table dropped more than ``retention_hours`` ago and, only if ``raw_retention_days``
         is given, raw segments fully compacted and untouched for that long."""
-        from runlake.maintenance import vacuum
-        if table is not None:
-            self._require(table)
+        from runlake.compaction import vacuum
         return vacuum(self.paths, table, retention_hours=retention_hours,
                       raw_retention_days=raw_retention_days, dry_run=dry_run,
                       lock_timeout=self._lock_timeout(lock_timeout))

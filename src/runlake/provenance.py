@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from runlake.deltatable import delta_errors, open_table
+from runlake.compaction.deltatable import delta_errors, open_table
 from runlake.errors import EmptyLake, InvalidOption
 from runlake.ratings import join_ratings
 from runlake.records import RATINGS_TABLE, RUNS_TABLE

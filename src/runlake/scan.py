@@ -22,10 +22,10 @@ from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
 from runlake.append.reader import SegmentSlice
-from runlake.deltatable import delta_errors, ids_present, open_table
+from runlake.compaction.deltatable import delta_errors, ids_present, open_table
+from runlake.compaction.normalize import normalize_lines
+from runlake.compaction.offsets import Snapshot, pending_slices, snapshot_of
 from runlake.errors import CompactionError, InvalidOption
-from runlake.normalize import normalize_lines
-from runlake.offsets import Snapshot, pending_slices, snapshot_of
 from runlake.storage import LakePaths
 
 ID = "record_id"

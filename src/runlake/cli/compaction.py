@@ -18,10 +18,10 @@ from rich.progress import (
 from rich.table import Table
 
 from runlake.cli.app import State, app, console
-from runlake.compact import CompactionProgress, CompactionResult
-from runlake.compact import Progress as ProgressCallback
+from runlake.compaction.maintenance import OptimizeResult, VacuumResult
+from runlake.compaction.run import CompactionProgress, CompactionResult
+from runlake.compaction.run import Progress as ProgressCallback
 from runlake.defaults import DEFAULT_BATCH_BYTES, DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
-from runlake.maintenance import OptimizeResult, VacuumResult
 
 _MIB = 1024 * 1024
 TableArgument = Annotated[

@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from runlake.compaction.evolve import conform_exprs
 from runlake.defaults import Compression
-from runlake.evolve import conform_exprs
 from runlake.storage import fsync_path, storage_errors
 
 PARTITION = "date"

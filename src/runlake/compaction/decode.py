@@ -2,11 +2,11 @@
 
 The fast path hands a blob to pyarrow's JSON reader. When lines disagree on a value's type
 (``variant_value`` 6.0 here, "advanced" there), pyarrow names the path; the decoder groups the
-lines by the kind of value that key holds (:mod:`runlake.kinds`), reads each group on its own,
+lines by the kind of value that key holds (``kinds``), reads each group on its own,
 and remembers the key so later blobs are grouped before reading. Groups come back as
-separate parts; :mod:`runlake.normalize` puts them together on the type lattice. Only lines
+separate parts; ``normalize`` puts them together on the type lattice. Only lines
 that are not JSON objects, or that pyarrow cannot read even so, send a blob down the slow
-path (:mod:`runlake.fallback`), which names each bad line's problem.
+path (``fallback``), which names each bad line's problem.
 
 pyarrow also turns ISO-looking text into timestamps; the decoder remembers those paths and
 reads them as text from then on, so a value never changes meaning with the blob it is in.
@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pa_compute
 import pyarrow.json as pa_json
 
-from runlake.fallback import ENVELOPE_TEXT, ITEMS, Path, parse_line, read_polars
-from runlake.kinds import TEXT, groups, kind_masks
+from runlake.compaction.fallback import ENVELOPE_TEXT, ITEMS, Path, parse_line, read_polars
+from runlake.compaction.kinds import TEXT, groups, kind_masks
 
 NEWLINE = 10
 _MIN_BLOCK = 4 << 20
@@ -261,7 +261,7 @@ def _payload(blob: Buffer, starts: Offsets, ends: Offsets) -> pl.Series:
 
 def _parse_times(table: pa.Table) -> pa.Table:
     """Envelope times as UTC timestamps when every value parses as ISO-8601 with a zone
-    (Arrow's parser: fast); otherwise left as text for :mod:`runlake.normalize` to sort out
+    (Arrow's parser: fast); otherwise left as text for ``normalize`` to sort out
     row by row."""
     for name in ENVELOPE_TEXT[1:]:
         index = table.schema.get_field_index(name)

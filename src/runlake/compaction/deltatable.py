@@ -1,11 +1,13 @@
-"""The Delta Lake side: open a table, read its schema and files, commit, read commit info.
+"""The Delta Lake side: open a table, read its schema and files, commit, read commit info,
+optimize and vacuum.
 
-Every ``deltalake`` call goes through here, inside :func:`delta_errors`, so callers only ever
+The only module that imports ``deltalake`` (an import-linter contract in ``pyproject.toml``
+keeps it so). Every call goes through here, inside :func:`delta_errors`, so callers only ever
 see :class:`~runlake.errors.CompactionError` (or :class:`~runlake.errors.CompactionConflict`
-when another writer committed first).
+when another writer committed first); other modules name the table type as :data:`Delta`.
 
 A commit made by runlake carries, under the commit info key ``runlake``, what the table covers
-of the raw zone (see :mod:`runlake.offsets`), and an application transaction
+of the raw zone (see :mod:`runlake.compaction.offsets`), and an application transaction
 ``runlake.compact.<table>`` whose version is the compaction sequence. delta-rs rejects a commit
 whose transaction's app id was committed by anyone since the snapshot it was built on, which
 is what makes a late or concurrent compactor fail instead of committing the same bytes twice.
@@ -14,10 +16,12 @@ is what makes a late or concurrent compactor fail instead of committing the same
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeAlias
 
 import orjson
 import polars as pl
@@ -26,7 +30,7 @@ from deltalake import CommitProperties, DeltaTable, Schema, Transaction
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
-from runlake.datafiles import PARTITION, DataFile
+from runlake.compaction.datafiles import PARTITION, DataFile
 from runlake.errors import CompactionConflict, CompactionError
 from runlake.storage import storage_error
 
@@ -35,6 +39,9 @@ APP_PREFIX = "runlake.compact."
 _NO_PARTITION = "0000-00-00"  # an overwrite filter that matches no partition
 LOG_DIR = "_delta_log"
 ID = "record_id"
+
+Delta: TypeAlias = DeltaTable  # what other modules call an opened table
+AppTransaction = tuple[str, int]  # an application transaction: (app id, version)
 
 
 @contextmanager
@@ -133,18 +140,14 @@ def commit(
     types: Mapping[str, pl.DataType],
     schema_changed: bool,
     replace_dates: Sequence[str],
-    transaction: tuple[str, int],
+    transaction: AppTransaction,
     metadata: dict[str, Any],
 ) -> int:
     """One commit that adds ``files`` (replacing every file of ``replace_dates``), sets the
     schema to ``types`` when it changed, and records ``metadata`` and ``transaction``.
     Return the new table version."""
     schema = arrow_schema(types)
-    properties = CommitProperties(
-        custom_metadata={METADATA_KEY: metadata},
-        app_transactions=[Transaction(*transaction)],
-        max_commit_retries=0,
-    )
+    properties = _properties(metadata, transaction)
     adds = [_add(f) for f in files]
     with delta_errors(root):
         if table is None:
@@ -166,6 +169,61 @@ def commit(
             commit_properties=properties,
         )
         return int(table.version()) + 1
+
+
+def _properties(metadata: dict[str, Any], transaction: AppTransaction) -> CommitProperties:
+    """runlake's commit info and application transaction; never retried over another
+    writer's commit (``max_commit_retries=0``)."""
+    return CommitProperties(
+        custom_metadata={METADATA_KEY: metadata},
+        app_transactions=[Transaction(*transaction)],
+        max_commit_retries=0,
+    )
+
+
+def load_version(root: Path, table: DeltaTable, version: int | datetime) -> None:
+    """Move ``table`` to ``version`` (a number, or the version current at a time)."""
+    with delta_errors(root):
+        table.load_as_version(version)
+
+
+class Merged(NamedTuple):
+    """What an optimize did: files removed and added, partitions, the new version."""
+
+    removed: int
+    added: int
+    partitions: int
+    version: int | None
+
+
+def optimize(root: Path, table: DeltaTable, *, target_size: int, metadata: dict[str, Any],
+             transaction: AppTransaction) -> Merged:
+    """Merge each partition's small files into files of about ``target_size`` bytes, in one
+    commit carrying ``metadata`` and ``transaction``."""
+    with delta_errors(root):
+        metrics = table.optimize.compact(target_size=target_size,
+                                         commit_properties=_properties(metadata, transaction))
+        added, removed = int(metrics["numFilesAdded"]), int(metrics["numFilesRemoved"])
+        version = int(DeltaTable(str(root)).version()) if added or removed else None
+    return Merged(removed, added, int(metrics.get("partitionsOptimized", 0)), version)
+
+
+def removable(root: Path, table: DeltaTable, *, hours: float, full: bool = False) -> list[str]:
+    """Files a vacuum would delete, sorted: those removed from the table more than ``hours``
+    ago (rounded up); with ``full``, also every file no commit ever referenced."""
+    with delta_errors(root):
+        return sorted(table.vacuum(retention_hours=math.ceil(hours), dry_run=True,
+                                   enforce_retention_duration=False, full=full))
+
+
+def expire(root: Path, table: DeltaTable, *, hours: float, metadata: dict[str, Any],
+           transaction: AppTransaction) -> None:
+    """Delete files removed from the table more than ``hours`` ago (rounded up), in one
+    commit carrying ``metadata`` and ``transaction``."""
+    with delta_errors(root):
+        table.vacuum(retention_hours=math.ceil(hours), dry_run=False,
+                     enforce_retention_duration=False,
+                     commit_properties=_properties(metadata, transaction))
 
 
 def _add(file: DataFile) -> AddAction:

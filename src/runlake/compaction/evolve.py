@@ -2,7 +2,7 @@
 
 A :class:`SchemaTracker` starts from the table's committed columns and admits batches one by
 one. New keys become new columns. A leaf column whose values no longer fit its type is
-widened on the lattice (:mod:`runlake.columns`): the batch is cast up, and the tracker notes
+widened on the lattice (``columns``): the batch is cast up, and the tracker notes
 the wider type so files already written with the narrower one get rewritten before the commit.
 Column names are unique ignoring case (as Delta requires): ``config.Sampler`` and
 ``config.sampler`` share the column first seen, the first non-null value winning in a row.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from runlake.columns import cast_leaf, fixed_type, is_leaf, join, lattice_type
+from runlake.compaction.columns import cast_leaf, fixed_type, is_leaf, join, lattice_type
 
 
 @dataclass

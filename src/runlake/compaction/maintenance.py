@@ -18,20 +18,26 @@ somehow committed meanwhile makes them fail instead of being shadowed.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from deltalake import CommitProperties, DeltaTable, Transaction
-
+from runlake.compaction.deltatable import (
+    AppTransaction,
+    Delta,
+    app_id,
+    expire,
+    open_table,
+    removable,
+)
+from runlake.compaction.deltatable import optimize as merge_files
+from runlake.compaction.offsets import Snapshot, commit_metadata, segment_key, snapshot_of
 from runlake.defaults import DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
-from runlake.deltatable import METADATA_KEY, app_id, delta_errors, open_table
 from runlake.errors import InvalidOption
-from runlake.offsets import Snapshot, commit_metadata, segment_key, snapshot_of
-from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, file_size, table_lock, validate_table
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, file_size, table_lock
 
 _DAY = 86_400.0
 
@@ -92,14 +98,11 @@ def _optimize_one(paths: LakePaths, table: str, target: int, timeout: float) -> 
         delta = open_table(root)
         if delta is None:
             return TableOptimize(table, None, 0, 0, 0)
-        properties = _properties(root, table, delta, "optimize")
-        with delta_errors(root):
-            metrics = delta.optimize.compact(target_size=target,
-                                             commit_properties=properties)
-            added, removed = int(metrics["numFilesAdded"]), int(metrics["numFilesRemoved"])
-            version = int(DeltaTable(str(root)).version()) if added or removed else None
-        return TableOptimize(table, version, removed, added,
-                             int(metrics.get("partitionsOptimized", 0)))
+        metadata, transaction = _commit_info(root, table, delta, "optimize")
+        merged = merge_files(root, delta, target_size=target, metadata=metadata,
+                             transaction=transaction)
+        return TableOptimize(table, merged.version, merged.removed, merged.added,
+                             merged.partitions)
 
 
 def vacuum(
@@ -128,10 +131,11 @@ def _vacuum_one(paths: LakePaths, table: str, *, hours: float, raw_days: float |
             return TableVacuum(table, (), (), (), 0)
         orphans = _orphans(root, delta)
         freed = _remove(root, orphans, dry_run)
-        expired = _expired(root, delta, hours)
+        expired = removable(root, delta, hours=hours)
         freed += sum(file_size(root / name) for name in expired)
         if expired and not dry_run:
-            _expire(root, table, delta, hours)
+            metadata, transaction = _commit_info(root, table, delta, "vacuum")
+            expire(root, delta, hours=hours, metadata=metadata, transaction=transaction)
         snap = snapshot_of(root, table, delta)
         raw = _old_raw(paths, table, snap, raw_days) if raw_days is not None else []
         freed += _remove(Path("/"), [str(p) for p in raw], dry_run)
@@ -139,28 +143,11 @@ def _vacuum_one(paths: LakePaths, table: str, *, hours: float, raw_days: float |
                            tuple(segment_key(p) for p in raw), freed)
 
 
-def _orphans(root: Path, delta: DeltaTable) -> list[str]:
+def _orphans(root: Path, delta: Delta) -> list[str]:
     """Files no commit references: everything unreferenced minus the removed-file
     tombstones (delta-rs lists both with ``full=True``, only tombstones without)."""
-    with delta_errors(root):
-        unreferenced = delta.vacuum(retention_hours=0, dry_run=True,
-                                    enforce_retention_duration=False, full=True)
-        tombstones = delta.vacuum(retention_hours=0, dry_run=True,
-                                  enforce_retention_duration=False, full=False)
-    return sorted(set(unreferenced) - set(tombstones))
-
-
-def _expired(root: Path, delta: DeltaTable, hours: float) -> list[str]:
-    with delta_errors(root):
-        return sorted(delta.vacuum(retention_hours=math.ceil(hours), dry_run=True,
-                                   enforce_retention_duration=False))
-
-
-def _expire(root: Path, table: str, delta: DeltaTable, hours: float) -> None:
-    properties = _properties(root, table, delta, "vacuum")
-    with delta_errors(root):
-        delta.vacuum(retention_hours=math.ceil(hours), dry_run=False,
-                     enforce_retention_duration=False, commit_properties=properties)
+    everything = removable(root, delta, hours=0, full=True)
+    return sorted(set(everything) - set(removable(root, delta, hours=0)))
 
 
 def _old_raw(paths: LakePaths, table: str, snap: Snapshot, days: float) -> list[Path]:
@@ -184,18 +171,16 @@ def _remove(root: Path, relative: list[str], dry_run: bool) -> int:
     return freed
 
 
-def _properties(root: Path, table: str, delta: DeltaTable, operation: str) -> CommitProperties:
+def _commit_info(root: Path, table: str, delta: Delta,
+                 operation: str) -> tuple[dict[str, Any], AppTransaction]:
+    """The last compaction's offsets and an unchanged transaction, for a maintenance commit."""
     snap = snapshot_of(root, table, delta)
-    return CommitProperties(
-        custom_metadata={METADATA_KEY: commit_metadata(operation, snap.sequence,
-                                                       snap.offsets, table=table)},
-        app_transactions=[Transaction(app_id(table), snap.sequence)],
-        max_commit_retries=0,
-    )
+    metadata = commit_metadata(operation, snap.sequence, snap.offsets, table=table)
+    return metadata, (app_id(table), snap.sequence)
 
 
 def _tables(paths: LakePaths, table: str | None) -> Iterator[str]:
     if table is not None:
-        yield validate_table(table)
+        yield paths.require_table(table)
         return
     yield from (n for n in paths.table_names() if os.path.isdir(paths.tables / n))

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
-from runlake.columns import (
+from runlake.compaction.columns import (
     CANONICAL,
     SUBSCORE_PREFIX,
     cast_leaf,
@@ -30,9 +31,17 @@ from runlake.columns import (
     render,
     to_lattice,
 )
-from runlake.decode import BadLine, Buffer, Decoded, Decoder, Offsets, Part
-from runlake.evolve import unify
-from runlake.fallback import MAX_RECORD_ID
+from runlake.compaction.decode import (
+    BadLine,
+    Buffer,
+    Decoded,
+    Decoder,
+    Offsets,
+    Part,
+    index_lines,
+)
+from runlake.compaction.evolve import unify
+from runlake.compaction.fallback import MAX_RECORD_ID
 from runlake.records.knobs import (
     CONFIG_KNOBS,
     DURATION_MILLISECONDS,
@@ -55,6 +64,9 @@ _FUSED = re.compile(
 _SIZE = r"^\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*$"  # 832x1216, also with a times sign
 _INT64_BOUND = 2.0**63
 _TYPES: dict[Kind, pl.DataType] = {"text": pl.String(), "int": pl.Int64(), "float": pl.Float64()}
+
+# Errors that mean "this data cannot be normalized", as opposed to a failing disk.
+_DATA_ERRORS = (pl.exceptions.PolarsError, pa.ArrowException, ValueError)
 
 Leaf = tuple[pl.Expr, pl.DataType]
 
@@ -100,6 +112,34 @@ def normalize_decoded(decoded: Decoded) -> Normalized:
     frame = unify([n.frame for n in done])[order]
     lengths = np.concatenate([n.lengths for n in done])
     return Normalized(frame, starts[order], lengths[order], bad)
+
+
+def normalize_batch(data: Buffer, decoder: Decoder) -> list[tuple[int, Normalized]]:
+    """Normalize a batch of whole lines as ``(offset in data, part)`` pairs: in one part, or,
+    if that fails, halved until the failing lines are alone and marked bad (then
+    quarantined). Odd data never fails a compaction."""
+    return list(_halving(data, 0, decoder))
+
+
+def _halving(data: Buffer, base: int, decoder: Decoder) -> Iterator[tuple[int, Normalized]]:
+    try:
+        part = normalize_decoded(decoder.decode(data))
+    except _DATA_ERRORS as exc:
+        starts, ends = index_lines(data)
+        if len(starts) <= 1:
+            yield base, _unusable(starts, ends, f"cannot be normalized ({exc})")
+            return
+        cut = int(starts[len(starts) // 2])
+        yield from _halving(data[:cut], base, decoder)
+        yield from _halving(data[cut:], base + cut, decoder)
+        return
+    yield base, part
+
+
+def _unusable(starts: Offsets, ends: Offsets, reason: str) -> Normalized:
+    bad = [BadLine(int(s), int(e - s), reason) for s, e in zip(starts, ends, strict=True)]
+    empty = np.zeros(0, dtype=np.int64)
+    return Normalized(pl.DataFrame(schema=CANONICAL), empty, empty, bad)
 
 
 def _normalize_part(part: Part) -> Normalized:

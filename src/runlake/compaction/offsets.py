@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deltalake import DeltaTable
-
 from runlake.append.reader import SegmentSlice, complete_end
-from runlake.deltatable import METADATA_KEY, app_id, commit_info, delta_errors, open_table
+from runlake.compaction.deltatable import (
+    METADATA_KEY,
+    Delta,
+    app_id,
+    commit_info,
+    delta_errors,
+    open_table,
+)
 from runlake.errors import CompactionError
 from runlake.storage import (
     DEFAULT_LOCK_TIMEOUT,
@@ -60,7 +65,7 @@ def snapshot(paths: LakePaths, table: str, version: int | None = None) -> Snapsh
     return snapshot_of(root, table, open_table(root, version))
 
 
-def snapshot_of(root: Path, table: str, delta: DeltaTable | None) -> Snapshot:
+def snapshot_of(root: Path, table: str, delta: Delta | None) -> Snapshot:
     """The snapshot of an already opened table (``None``: no table yet)."""
     if delta is None:
         return Snapshot(table, None, 0)

@@ -11,13 +11,17 @@ from __future__ import annotations
 import bisect
 import mmap
 import os
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import TypeVar
 
 from runlake.append.reader import SegmentSlice
-from runlake.offsets import segment_key
+from runlake.compaction.offsets import segment_key
 
 _STEP = 1 << 20
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -107,3 +111,19 @@ def _batch(chunks: list[tuple[str, int, memoryview]]) -> Batch:
         at += len(chunk)
     data = chunks[0][2] if len(chunks) == 1 else memoryview(b"".join(c for _, _, c in chunks))
     return Batch(data, tuple(pieces))
+
+
+def pipelined(
+    batches: Iterable[Batch], pool: Executor, work: Callable[[Batch], T], *, ahead: int
+) -> Iterator[tuple[Batch, T]]:
+    """``(batch, work(batch))`` in order, with up to ``ahead`` batches worked on in ``pool``
+    at once: the next batches are read and worked on while the caller handles this one."""
+    queued: deque[tuple[Batch, Future[T]]] = deque()
+    for batch in batches:
+        queued.append((batch, pool.submit(work, batch)))
+        if len(queued) >= ahead:
+            done, future = queued.popleft()
+            yield done, future.result()
+    while queued:
+        done, future = queued.popleft()
+        yield done, future.result()

@@ -1,4 +1,4 @@
-"""Compaction: a table's pending raw lines -> Parquet files added by ONE Delta commit.
+"""Compaction's run: a table's pending raw lines -> Parquet files added by ONE Delta commit.
 
 Under the table's compaction lock: read the snapshot (version, sequence, offsets), read the
 raw bytes past the offsets in bounded batches, normalize each batch, quarantine bad lines,
@@ -13,39 +13,32 @@ quarantine entries that the retry rewrites in place.
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
-import polars as pl
-import pyarrow as pa
-
-from runlake.append.reader import SegmentSlice
-from runlake.columns import CANONICAL
-from runlake.datafiles import PARTITION, DataFile, FileOptions, remove_files, rewrite, write_file
-from runlake.decode import BadLine, Buffer, Decoder, Offsets, index_lines
-from runlake.defaults import DEFAULT_BATCH_BYTES
-from runlake.deltatable import (
-    app_id,
-    column_types,
-    commit,
-    data_files,
-    ids_present,
-    open_table,
+from runlake.append import SegmentSlice
+from runlake.compaction.columns import CANONICAL
+from runlake.compaction.datafiles import FileOptions
+from runlake.compaction.decode import BadLine, Decoder
+from runlake.compaction.deltatable import app_id, column_types, commit, open_table
+from runlake.compaction.evolve import SchemaTracker
+from runlake.compaction.normalize import Normalized, normalize_batch
+from runlake.compaction.offsets import (
+    Snapshot,
+    commit_metadata,
+    pending_slices,
+    segment_key,
+    snapshot_of,
 )
-from runlake.evolve import SchemaTracker
-from runlake.normalize import Normalized, normalize_decoded
-from runlake.offsets import Snapshot, commit_metadata, pending_slices, segment_key, snapshot_of
-from runlake.quarantine import QuarantineEntry, write_entries
-from runlake.rawbatches import Batch, read_batches
-from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, table_lock, validate_table
+from runlake.compaction.quarantine import QuarantineEntry, write_entries
+from runlake.compaction.rawbatches import Batch, pipelined, read_batches
+from runlake.compaction.staging import Staging
+from runlake.defaults import DEFAULT_BATCH_BYTES
+from runlake.errors import InvalidOption
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, table_lock
 
 DECODERS = 2  # batches decoded at once, one thread each (the machine this targets has 2 cores)
-# Errors that mean "this data cannot be normalized", as opposed to a failing disk.
-_NO_ROWS = pl.Series("row", [], dtype=pl.UInt32)
-_DATA_ERRORS = (pl.exceptions.PolarsError, pa.ArrowException, ValueError)
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,10 @@ class CompactOptions:
     batch_bytes: int = DEFAULT_BATCH_BYTES
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     files: FileOptions = field(default_factory=FileOptions)
+
+    def __post_init__(self) -> None:
+        if self.batch_bytes < 1:
+            raise InvalidOption(f"batch_bytes must be positive, got {self.batch_bytes}")
 
 
 @dataclass(frozen=True)
@@ -120,9 +117,13 @@ def compact(
     paths: LakePaths, table: str | None = None, *, options: CompactOptions | None = None,
     progress: Progress | None = None,
 ) -> CompactionResult:
-    """Compact ``table`` (every table when ``None``); see :meth:`runlake.Lake.compact`."""
+    """Compact ``table`` (every table when ``None``); see :meth:`runlake.Lake.compact`.
+
+    A table the lake does not have is :class:`~runlake.errors.EmptyLake` (a typo creates
+    nothing).
+    """
     started = time.monotonic()
-    names = [validate_table(table)] if table is not None else paths.table_names()
+    names = [paths.require_table(table)] if table is not None else paths.table_names()
     chosen = options or CompactOptions()
     done = tuple(compact_table(paths, name, options=chosen, progress=progress)
                  for name in names)
@@ -138,24 +139,24 @@ def compact_table(
 
 
 class _Compaction:
-    """One run over one table: state shared by the batches, then the commit."""
+    """One run over one table: the batch loop, quarantine, progress, the commit, the result.
+
+    Reading and normalizing batches runs ahead on decoder threads (``pipelined``); what
+    becomes of the rows until the commit is :class:`Staging`'s.
+    """
 
     def __init__(self, paths: LakePaths, table: str, options: CompactOptions,
                  progress: Progress | None) -> None:
         self.paths, self.table, self.options, self.progress = paths, table, options, progress
-        self.root = paths.tables / table
+        self.root = paths.table(table)
         self.delta = open_table(self.root)
         self.snap: Snapshot = snapshot_of(self.root, table, self.delta)
         self.sequence = self.snap.sequence + 1
-        self.tag = f"{self.sequence:08d}"
         committed = column_types(self.delta) if self.delta is not None else {}
-        self.tracker = SchemaTracker(committed)
+        self.staging = Staging(self.root, self.delta, SchemaTracker(committed),
+                               tag=f"{self.sequence:08d}", options=options.files)
         self.decoder = Decoder(threads=False)  # batches are decoded in parallel instead
-        self.staged: list[DataFile | None] = []
-        self.writing: list[Future[DataFile]] = []
-        self.ids: list[pl.Series] = []
-        self.written: list[DataFile] = []  # every file written, for cleanup on failure
-        self.duplicates = self.quarantined = self.rewritten = 0
+        self.quarantined = 0
 
     def run(self, started: float) -> TableCompaction:
         slices = pending_slices(self.paths, self.table, self.snap,
@@ -171,41 +172,22 @@ class _Compaction:
             try:
                 done = 0
                 batches = read_batches(slices, self.options.batch_bytes)
-                for batch, parts in _pipelined(batches, decoders, self._decode):
-                    self._wait()
+                for batch, parts in pipelined(batches, decoders, self._decode, ahead=DECODERS):
+                    self.staging.wait()
                     for base, part in parts:
                         self._quarantine(batch, base, part.bad)
-                        self._stage(part.frame, writer)
+                        self.staging.stage(part.frame, writer)
                     done += len(batch.data)
                     self._report(done, total)
-                self._wait()
+                self.staging.wait()
                 version = self._commit(slices)
             except BaseException:
-                self._wait(quiet=True)
-                remove_files(self.root, self.written)
+                self.staging.discard()
                 raise
         return self._result(version, total, started)
 
-    # -- batches ----------------------------------------------------------------------
-
     def _decode(self, batch: Batch) -> list[tuple[int, Normalized]]:
-        return list(self._normalized(batch.data, 0))
-
-    def _normalized(self, data: Buffer, base: int) -> Iterator[tuple[int, Normalized]]:
-        """Normalize ``data``; if that fails, halve it until the failing lines are alone
-        (then quarantined): odd data never fails a compaction."""
-        try:
-            part = normalize_decoded(self.decoder.decode(data))
-        except _DATA_ERRORS as exc:
-            starts, ends = index_lines(data)
-            if len(starts) <= 1:
-                yield base, _unusable(starts, ends, f"cannot be normalized ({exc})")
-                return
-            cut = int(starts[len(starts) // 2])
-            yield from self._normalized(data[:cut], base)
-            yield from self._normalized(data[cut:], base + cut)
-            return
-        yield base, part
+        return normalize_batch(batch.data, self.decoder)
 
     def _quarantine(self, batch: Batch, base: int, bad: list[BadLine]) -> None:
         entries = []
@@ -216,46 +198,17 @@ class _Compaction:
             entries.append(QuarantineEntry(self.table, segment, offset, text, line.reason))
         self.quarantined += write_entries(self.paths, entries)
 
-    def _stage(self, frame: pl.DataFrame, pool: ThreadPoolExecutor) -> None:
-        if frame.is_empty():
-            return
-        fitted = self.tracker.admit(frame)
-        dates = fitted[PARTITION]
-        if dates.min() == dates.max():  # the usual case: a batch from one raw partition
-            parts = {(dates[0],): fitted.drop(PARTITION)}
-        else:
-            parts = fitted.partition_by(PARTITION, as_dict=True, include_key=False)
-        for (date,), part in parts.items():
-            self.writing.append(pool.submit(write_file, self.root, str(date), part,
-                                            tag=self.tag, options=self.options.files))
-            self.ids.append(part["record_id"])
-
-    def _wait(self, *, quiet: bool = False) -> None:
-        """Collect the files being written (with ``quiet``, ignore their errors)."""
-        for future in self.writing:
-            try:
-                file = future.result()
-            except Exception:
-                if not quiet:
-                    raise
-                continue
-            self.written.append(file)
-            self.staged.append(file)
-        self.writing = []
-
     def _report(self, done: int, total: int) -> None:
         if self.progress is not None:
-            records = sum(len(ids) for ids in self.ids)
-            self.progress(CompactionProgress(self.table, done, total, records,
+            self.progress(CompactionProgress(self.table, done, total, self.staging.rows,
                                              self.quarantined))
 
-    # -- commit -----------------------------------------------------------------------
-
     def _commit(self, slices: list[SegmentSlice]) -> int:
-        self._settle_staged()
-        replaced, dates = self._widen_committed()
-        types = self.tracker.types if self.delta is not None else {**CANONICAL,
-                                                                   **self.tracker.types}
+        """The one commit: staged and rewritten files, the new offsets, the next sequence."""
+        self.staging.settle()
+        replaced, dates = self.staging.widen_committed()
+        tracker = self.staging.tracker
+        types = tracker.types if self.delta is not None else {**CANONICAL, **tracker.types}
         offsets = dict(self.snap.offsets)
         covered = {}
         for piece in slices:
@@ -263,98 +216,22 @@ class _Compaction:
             covered[segment_key(piece.path)] = [piece.start, piece.end]
         metadata = commit_metadata(
             "compact", self.sequence, offsets, table=self.table, covered=covered,
-            records=self._records(), duplicates=self.duplicates,
+            records=self.staging.records(), duplicates=self.staging.duplicates,
             quarantined=self.quarantined, bytes=sum(s.end - s.start for s in slices),
         )
         return commit(
-            self.root, self.delta, [*self._files(), *replaced], types=types,
-            schema_changed=self.tracker.changed, replace_dates=dates,
+            self.root, self.delta, [*self.staging.files(), *replaced], types=types,
+            schema_changed=tracker.changed, replace_dates=dates,
             transaction=(app_id(self.table), self.sequence), metadata=metadata,
         )
 
-    def _settle_staged(self) -> None:
-        """Drop rows whose id the table already has or an earlier row of this run had,
-        and bring files written before a column widened up to its final type."""
-        if not self.ids:
-            return
-        rows = pl.concat([
-            pl.DataFrame({"record_id": ids, "file": pl.repeat(i, len(ids), eager=True)})
-            .with_row_index("row")
-            for i, ids in enumerate(self.ids)
-        ])
-        present = self._present(rows["record_id"])
-        dropped = rows.filter(~pl.col("record_id").is_first_distinct()
-                              | pl.col("record_id").is_in(present.implode()))
-        self.duplicates += dropped.height
-        drops = {int(key[0]): group["row"]
-                 for key, group in dropped.partition_by("file", as_dict=True).items()}
-        for index, file in enumerate(self.staged):
-            if file is not None and (index in drops or self._narrower(file)):
-                self.staged[index] = self._rewrite(file, drops.get(index, _NO_ROWS))
-                (self.root / file.path).unlink()
-
-    def _present(self, candidates: pl.Series) -> pl.Series:
-        if self.delta is None:
-            return pl.Series([], dtype=pl.String)
-        return ids_present(self.root, self.delta, candidates)
-
-    def _narrower(self, file: DataFile) -> bool:
-        return any(self.tracker.types[n] != t for n, t in file.types.items())
-
-    def _rewrite(self, file: DataFile, drop: pl.Series) -> DataFile | None:
-        new = rewrite(self.root, file, types=self.tracker.types, drop_rows=drop, tag=self.tag,
-                      options=self.options.files)
-        if new is not None:
-            self.written.append(new)
-        return new
-
-    def _widen_committed(self) -> tuple[list[DataFile], list[str]]:
-        """Rewrite every committed partition holding a column this run widened."""
-        widened = self.tracker.widened()
-        if not widened or self.delta is None:
-            return [], []
-        committed = data_files(self.delta)
-        dates = sorted({f.date for f in committed if any(
-            n in f.types and f.types[n] != t for n, t in widened.items())})
-        replaced = [self._rewrite(f, _NO_ROWS) for f in committed if f.date in dates]
-        self.rewritten = len(replaced)
-        return [f for f in replaced if f is not None], dates
-
-    def _files(self) -> list[DataFile]:
-        return [f for f in self.staged if f is not None]
-
-    def _records(self) -> int:
-        return sum(f.rows for f in self._files())
-
     def _result(self, version: int | None, size: int, started: float) -> TableCompaction:
-        files = self._files()
+        files = self.staging.files()
         return TableCompaction(
             table=self.table, version=version,
             sequence=self.sequence if version is not None else self.snap.sequence,
-            records=self._records(), duplicates=self.duplicates,
+            records=self.staging.records(), duplicates=self.staging.duplicates,
             quarantined=self.quarantined, partitions=tuple(sorted({f.date for f in files})),
-            bytes=size, files=len(files), rewritten=self.rewritten,
+            bytes=size, files=len(files), rewritten=self.staging.rewritten,
             seconds=time.monotonic() - started,
         )
-
-
-def _pipelined(
-    batches: Iterable[Batch], pool: ThreadPoolExecutor,
-    work: Callable[[Batch], list[tuple[int, Normalized]]],
-) -> Iterator[tuple[Batch, list[tuple[int, Normalized]]]]:
-    """``(batch, work(batch))`` in order, with up to ``DECODERS`` batches worked on ahead."""
-    ahead: deque[tuple[Batch, Future[list[tuple[int, Normalized]]]]] = deque()
-    for batch in batches:
-        ahead.append((batch, pool.submit(work, batch)))
-        if len(ahead) >= DECODERS:
-            done, future = ahead.popleft()
-            yield done, future.result()
-    while ahead:
-        done, future = ahead.popleft()
-        yield done, future.result()
-
-
-def _unusable(starts: Offsets, ends: Offsets, reason: str) -> Normalized:
-    bad = [BadLine(int(s), int(e - s), reason) for s, e in zip(starts, ends, strict=True)]
-    empty = np.zeros(0, dtype=np.int64)
-    return Normalized(pl.DataFrame(schema=CANONICAL), empty, empty, bad)

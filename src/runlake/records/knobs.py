@@ -1,6 +1,6 @@
 """The canonical columns and every name and place a value for each can be found under.
 
-This is data, not logic: :mod:`runlake.normalize` turns it into expressions. Sources are leaf
+This is data, not logic: compaction's ``normalize`` turns it into expressions. Sources are leaf
 column paths (see ``docs/compaction.md``): ``config.<path>`` for the effective config,
 ``metadata.<path>`` and ``record.<path>`` for the rest of the record. The first source that
 holds a usable value wins.

@@ -1,0 +1,87 @@
+"""Compaction: a table's pending raw lines -> Parquet files added by ONE Delta commit.
+
+Modules, in the order a run goes through them:
+
+- ``run``: the run: lock, snapshot, the batch loop, quarantine, progress, the ONE commit,
+  results (``compact``, ``CompactOptions``, ``CompactionResult``).
+- ``offsets``: what a version covers of the raw zone (``snapshot``, ``pending_slices``) and
+  the commit metadata that records it.
+- ``rawbatches``: pending bytes cut into memory-mapped batches of whole lines; ``pipelined``
+  work on the next batches while one is staged.
+- ``decode``: bytes -> Arrow/Polars rows: pyarrow, grouping by value kinds, payload views.
+- ``kinds``: grouping lines by the JSON kind a key holds (a regex over the bytes).
+- ``fallback``: the forgiving path: orjson per line (reasons for bad lines), Polars,
+  ``reconcile``.
+- ``normalize``: rows -> canonical columns, ``config.<path>`` leaves and payload
+  (``normalize_lines``); a failing batch is halved until its bad lines are alone.
+- ``columns``: the column model: fixed types, the type lattice, casts, JSON rendering.
+- ``evolve``: schema evolution: ``SchemaTracker``, ``unify``, ``conform``.
+- ``staging``: ``Staging``, the run's files until the commit: write, dedup, widen, discard.
+- ``datafiles``: writing and rewriting Parquet data files, with their Delta statistics.
+- ``deltatable``: everything ``deltalake``: open, schema, commit, commit info, id lookup,
+  optimize, vacuum, error translation.
+- ``quarantine``: bad lines on disk, one idempotent entry per line.
+- ``maintenance``: ``optimize`` (merge small files) and ``vacuum``.
+
+Owns ``tables/`` and ``quarantine/``. Imports ``runlake.append`` (segment slices),
+``runlake.records`` (knobs), ``runlake.storage`` and the table engines (Polars, Arrow; Delta
+Lake only in ``deltatable``). This package also exports the read interface a fresh scan needs
+(snapshot, pending slices, normalization, id lookup), so ``runlake.analysis`` reads the same
+way compaction writes. See ``docs/compaction.md``.
+"""
+
+from __future__ import annotations
+
+from runlake.compaction.datafiles import FileOptions
+from runlake.compaction.deltatable import Delta, delta_errors, ids_present, load_version, open_table
+from runlake.compaction.evolve import conform, unify
+from runlake.compaction.maintenance import (
+    OptimizeResult,
+    TableOptimize,
+    TableVacuum,
+    VacuumResult,
+    optimize,
+    vacuum,
+)
+from runlake.compaction.normalize import Normalized, normalize_lines
+from runlake.compaction.offsets import Snapshot, pending_slices, snapshot, snapshot_of
+from runlake.compaction.quarantine import QuarantineEntry, read_entries
+from runlake.compaction.run import (
+    CompactionProgress,
+    CompactionResult,
+    CompactOptions,
+    Progress,
+    TableCompaction,
+    compact,
+)
+
+__all__ = [
+    "CompactOptions",
+    "CompactionProgress",
+    "CompactionResult",
+    "Delta",
+    "FileOptions",
+    "Normalized",
+    "OptimizeResult",
+    "Progress",
+    "QuarantineEntry",
+    "Snapshot",
+    "TableCompaction",
+    "TableOptimize",
+    "TableVacuum",
+    "VacuumResult",
+    "compact",
+    "conform",
+    "delta_errors",
+    "ids_present",
+    "load_version",
+    "normalize_lines",
+    "open_table",
+    "optimize",
+    "pending_slices",
+    "read_entries",
+    "snapshot",
+    "snapshot_of",
+    "unify",
+    "vacuum",
+]

@@ -1,0 +1,137 @@
+"""Staging: one compaction's data files, written but not yet committed.
+
+Each normalized batch is fitted to the table's columns (:class:`SchemaTracker`) and its
+partitions are written as Parquet files on a writer thread. Before the commit,
+:meth:`Staging.settle` drops rows whose record id the table already holds (or an earlier row
+of the run had) and brings files written before a column widened up to its final type, and
+:meth:`Staging.widen_committed` rewrites committed partitions holding a widened column. Every
+file written is remembered, so a failed run removes them all (:meth:`Staging.discard`).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor, Future
+from pathlib import Path
+
+import polars as pl
+
+from runlake.compaction.datafiles import (
+    PARTITION,
+    DataFile,
+    FileOptions,
+    remove_files,
+    rewrite,
+    write_file,
+)
+from runlake.compaction.deltatable import Delta, data_files, ids_present
+from runlake.compaction.evolve import SchemaTracker
+
+_NO_ROWS = pl.Series("row", [], dtype=pl.UInt32)
+
+
+class Staging:
+    """The files of one run over one table, from the first batch to the commit."""
+
+    def __init__(self, root: Path, delta: Delta | None, tracker: SchemaTracker, *, tag: str,
+                 options: FileOptions) -> None:
+        self.root, self.delta, self.tracker = root, delta, tracker
+        self.tag, self.options = tag, options  # tag: the run's sequence, in each file name
+        self.staged: list[DataFile | None] = []  # None: every row of the file was dropped
+        self.writing: list[Future[DataFile]] = []
+        self.ids: list[pl.Series] = []  # the record ids of each staged file, in order
+        self.written: list[DataFile] = []  # every file written, for cleanup on failure
+        self.duplicates = self.rewritten = 0
+
+    def stage(self, frame: pl.DataFrame, pool: Executor) -> None:
+        """Fit ``frame`` to the table's columns and write each of its partitions on ``pool``."""
+        if frame.is_empty():
+            return
+        fitted = self.tracker.admit(frame)
+        dates = fitted[PARTITION]
+        if dates.min() == dates.max():  # the usual case: a batch from one raw partition
+            parts = {(dates[0],): fitted.drop(PARTITION)}
+        else:
+            parts = fitted.partition_by(PARTITION, as_dict=True, include_key=False)
+        for (date,), part in parts.items():
+            self.writing.append(pool.submit(write_file, self.root, str(date), part,
+                                            tag=self.tag, options=self.options))
+            self.ids.append(part["record_id"])
+
+    def wait(self, *, quiet: bool = False) -> None:
+        """Collect the files being written (with ``quiet``, ignore their errors)."""
+        for future in self.writing:
+            try:
+                file = future.result()
+            except Exception:
+                if not quiet:
+                    raise
+                continue
+            self.written.append(file)
+            self.staged.append(file)
+        self.writing = []
+
+    def discard(self) -> None:
+        """After a failure: wait for the writer, then remove every file this run wrote."""
+        self.wait(quiet=True)
+        remove_files(self.root, self.written)
+
+    @property
+    def rows(self) -> int:
+        """Rows staged so far, before dedup."""
+        return sum(len(ids) for ids in self.ids)
+
+    def files(self) -> list[DataFile]:
+        """The staged files that still hold rows."""
+        return [f for f in self.staged if f is not None]
+
+    def records(self) -> int:
+        return sum(f.rows for f in self.files())
+
+    def settle(self) -> None:
+        """Drop rows whose id the table already has or an earlier row of this run had,
+        and bring files written before a column widened up to its final type."""
+        if not self.ids:
+            return
+        rows = pl.concat([
+            pl.DataFrame({"record_id": ids, "file": pl.repeat(i, len(ids), eager=True)})
+            .with_row_index("row")
+            for i, ids in enumerate(self.ids)
+        ])
+        present = self._present(rows["record_id"])
+        dropped = rows.filter(~pl.col("record_id").is_first_distinct()
+                              | pl.col("record_id").is_in(present.implode()))
+        self.duplicates += dropped.height
+        drops = {int(key[0]): group["row"]
+                 for key, group in dropped.partition_by("file", as_dict=True).items()}
+        for index, file in enumerate(self.staged):
+            if file is not None and (index in drops or self._narrower(file)):
+                self.staged[index] = self._rewrite(file, drops.get(index, _NO_ROWS))
+                (self.root / file.path).unlink()
+
+    def widen_committed(self) -> tuple[list[DataFile], list[str]]:
+        """Rewrite every committed partition holding a column this run widened: the new
+        files, and the dates whose committed files they replace."""
+        widened = self.tracker.widened()
+        if not widened or self.delta is None:
+            return [], []
+        committed = data_files(self.delta)
+        dates = sorted({f.date for f in committed if any(
+            n in f.types and f.types[n] != t for n, t in widened.items())})
+        replaced = [self._rewrite(f, _NO_ROWS) for f in committed if f.date in dates]
+        self.rewritten = len(replaced)
+        return [f for f in replaced if f is not None], dates
+
+    def _present(self, candidates: pl.Series) -> pl.Series:
+        if self.delta is None:
+            return pl.Series([], dtype=pl.String)
+        return ids_present(self.root, self.delta, candidates)
+
+    def _narrower(self, file: DataFile) -> bool:
+        return any(self.tracker.types[n] != t for n, t in file.types.items())
+
+    def _rewrite(self, file: DataFile, drop: pl.Series) -> DataFile | None:
+        new = rewrite(self.root, file, types=self.tracker.types, drop_rows=drop, tag=self.tag,
+                      options=self.options)
+        if new is not None:
+            self.written.append(new)
+        return new
