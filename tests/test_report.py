@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import runlake
-from runlake import plots
+from runlake.analysis import plots
 
 CHROMIUM = Path("/usr/bin/chromium")
 EVIL = "<script>alert(1)</script>"

@@ -3,6 +3,11 @@
 >>> import runlake                                   # doctest: +SKIP
 >>> lake = runlake.Lake()                             # $RUNLAKE_LAKE or ./lake
 >>> lake.append("runs", {"model": "sdxl", "steps": 30})
+
+The package's folders are the stages of the data's path (``storage``, ``records``,
+``append``, ``compaction``, ``analysis``, ``export``; ``learning`` and ``importers`` produce
+records, ``cli`` is the command line); ``docs/architecture.md`` draws them. Every public name
+is listed once, in ``_LAZY`` below, and loaded on first use.
 """
 
 from __future__ import annotations
@@ -10,39 +15,48 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from runlake.errors import (
-    BackendError,
-    CompactionConflict,
-    CompactionError,
-    CorruptLine,
-    EmptyLake,
-    ExportError,
-    ImportFailed,
-    InvalidOption,
-    InvalidQuery,
-    InvalidRecord,
-    InvalidTableName,
-    LakeError,
-    LockTimeout,
-    StorageError,
-    UnknownColumn,
-)
-
+# Type checkers cannot see names loaded by __getattr__: they read these imports, which a test
+# keeps equal to _LAZY.
 if TYPE_CHECKING:
-    from runlake.append import LakeOptions
-    from runlake.append.deadletter import ReplayResult
-    from runlake.append.failsafe import LearningRecordWriter
-    from runlake.append.ingest import IngestReport, append_jsonl
-    from runlake.append.reader import RawScan, StoredRecord
-    from runlake.append.status import LakeStatus, TableStatus
-    from runlake.append.writer import BufferedWriter
-    from runlake.compaction.maintenance import (
+    from runlake.analysis import compare, join_ratings, render_report, write_report
+    from runlake.append import (
+        BufferedWriter,
+        IngestReport,
+        LakeOptions,
+        LakeStatus,
+        LearningRecordWriter,
+        RawScan,
+        ReplayResult,
+        StoredRecord,
+        TableStatus,
+        append_jsonl,
+    )
+    from runlake.compaction import (
+        CompactionProgress,
+        CompactionResult,
         OptimizeResult,
+        TableCompaction,
         TableOptimize,
         TableVacuum,
         VacuumResult,
     )
-    from runlake.comparison import compare
+    from runlake.errors import (
+        BackendError,
+        CompactionConflict,
+        CompactionError,
+        CorruptLine,
+        EmptyLake,
+        ExportError,
+        ImportFailed,
+        InvalidOption,
+        InvalidQuery,
+        InvalidRecord,
+        InvalidTableName,
+        LakeError,
+        LockTimeout,
+        StorageError,
+        UnknownColumn,
+    )
     from runlake.export import ExportOptions, ExportResult, export_frame
     from runlake.importers import ImportReport, import_images, import_stablenew
     from runlake.lake import Lake
@@ -72,72 +86,96 @@ if TYPE_CHECKING:
         run_demo,
         value_range,
     )
-    from runlake.ratings import join_ratings
     from runlake.records import Infotext, format_infotext, parse_infotext
-    from runlake.report import render_report, write_report
 
 __version__ = "0.1.0"
 
-# Where each public name lives. They are imported on first use (PEP 562), so a pipeline that
-# only records runs loads neither Polars, Delta Lake nor Arrow: `import runlake` takes
-# milliseconds instead of half a second. Type checkers read the imports above.
+# Every public name and the subpackage (or module) it lives in: the one list. Names are
+# imported on first use (PEP 562), so a pipeline that only records runs loads neither Polars,
+# Delta Lake nor Arrow: `import runlake` takes milliseconds instead of half a second.
 _LAZY: dict[str, str] = {
-    "Backend": "runlake.learning",
+    # the exceptions (one base, LakeError)
+    "BackendError": "runlake.errors",
+    "CompactionConflict": "runlake.errors",
+    "CompactionError": "runlake.errors",
+    "CorruptLine": "runlake.errors",
+    "EmptyLake": "runlake.errors",
+    "ExportError": "runlake.errors",
+    "ImportFailed": "runlake.errors",
+    "InvalidOption": "runlake.errors",
+    "InvalidQuery": "runlake.errors",
+    "InvalidRecord": "runlake.errors",
+    "InvalidTableName": "runlake.errors",
+    "LakeError": "runlake.errors",
+    "LockTimeout": "runlake.errors",
+    "StorageError": "runlake.errors",
+    "UnknownColumn": "runlake.errors",
+    # append: the raw zone
     "BufferedWriter": "runlake.append",
+    "IngestReport": "runlake.append",
+    "LakeOptions": "runlake.append",
+    "LakeStatus": "runlake.append",
+    "LearningRecordWriter": "runlake.append",
+    "RawScan": "runlake.append",
+    "ReplayResult": "runlake.append",
+    "StoredRecord": "runlake.append",
+    "TableStatus": "runlake.append",
+    "append_jsonl": "runlake.append",
+    # records: what a record is
+    "Infotext": "runlake.records",
+    "format_infotext": "runlake.records",
+    "parse_infotext": "runlake.records",
+    # compaction: raw -> Delta tables
     "CompactionProgress": "runlake.compaction",
     "CompactionResult": "runlake.compaction",
-    "DemoResult": "runlake.learning",
-    "Experiment": "runlake.learning",
+    "OptimizeResult": "runlake.compaction",
+    "TableCompaction": "runlake.compaction",
+    "TableOptimize": "runlake.compaction",
+    "TableVacuum": "runlake.compaction",
+    "VacuumResult": "runlake.compaction",
+    # analysis: fresh reads, compare, report
+    "compare": "runlake.analysis",
+    "join_ratings": "runlake.analysis",
+    "render_report": "runlake.analysis",
+    "write_report": "runlake.analysis",
+    # export: LLM-tuning datasets
     "ExportOptions": "runlake.export",
     "ExportResult": "runlake.export",
+    "export_frame": "runlake.export",
+    # the facade
+    "Lake": "runlake.lake",
+    # producers: the learning hooks
+    "Backend": "runlake.learning",
+    "DemoResult": "runlake.learning",
+    "Experiment": "runlake.learning",
     "GenerationResult": "runlake.learning",
-    "ImportReport": "runlake.importers",
-    "Infotext": "runlake.records",
-    "IngestReport": "runlake.append",
     "JobEvent": "runlake.learning",
     "JobResult": "runlake.learning",
     "JobService": "runlake.learning",
-    "Lake": "runlake.lake",
-    "LakeOptions": "runlake.append",
-    "LakeStatus": "runlake.append",
     "LearningController": "runlake.learning",
     "LearningJobContext": "runlake.learning",
     "LearningRecord": "runlake.learning",
-    "LearningRecordWriter": "runlake.append",
     "NormalizedJobRecord": "runlake.learning",
     "NumericRange": "runlake.learning",
     "OfflineBackend": "runlake.learning",
-    "OptimizeResult": "runlake.compaction",
     "PipelineController": "runlake.learning",
     "PipelineRunner": "runlake.learning",
     "RandomizerPlan": "runlake.learning",
     "RatingRecord": "runlake.learning",
-    "RawScan": "runlake.append",
-    "ReplayResult": "runlake.append",
     "RunResult": "runlake.learning",
-    "StoredRecord": "runlake.append",
-    "TableCompaction": "runlake.compaction",
-    "TableOptimize": "runlake.compaction",
-    "TableStatus": "runlake.append",
-    "TableVacuum": "runlake.compaction",
-    "VacuumResult": "runlake.compaction",
     "VariantState": "runlake.learning",
     "VariantStatus": "runlake.learning",
     "WebUIBackend": "runlake.learning",
-    "append_jsonl": "runlake.append",
-    "compare": "runlake.comparison",
-    "export_frame": "runlake.export",
-    "format_infotext": "runlake.records",
-    "import_images": "runlake.importers",
-    "import_stablenew": "runlake.importers",
-    "join_ratings": "runlake.ratings",
-    "parse_infotext": "runlake.records",
     "plan_sweep": "runlake.learning",
-    "render_report": "runlake.report",
     "run_demo": "runlake.learning",
     "value_range": "runlake.learning",
-    "write_report": "runlake.report",
+    # producers: importers
+    "ImportReport": "runlake.importers",
+    "import_images": "runlake.importers",
+    "import_stablenew": "runlake.importers",
 }
+
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
@@ -150,77 +188,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
-
-__all__ = [
-    "Backend",
-    "BackendError",
-    "BufferedWriter",
-    "CompactionConflict",
-    "CompactionError",
-    "CompactionProgress",
-    "CompactionResult",
-    "CorruptLine",
-    "DemoResult",
-    "EmptyLake",
-    "Experiment",
-    "ExportError",
-    "ExportOptions",
-    "ExportResult",
-    "GenerationResult",
-    "ImportFailed",
-    "ImportReport",
-    "Infotext",
-    "IngestReport",
-    "InvalidOption",
-    "InvalidQuery",
-    "InvalidRecord",
-    "InvalidTableName",
-    "JobEvent",
-    "JobResult",
-    "JobService",
-    "Lake",
-    "LakeError",
-    "LakeOptions",
-    "LakeStatus",
-    "LearningController",
-    "LearningJobContext",
-    "LearningRecord",
-    "LearningRecordWriter",
-    "LockTimeout",
-    "NormalizedJobRecord",
-    "NumericRange",
-    "OfflineBackend",
-    "OptimizeResult",
-    "PipelineController",
-    "PipelineRunner",
-    "RandomizerPlan",
-    "RatingRecord",
-    "RawScan",
-    "ReplayResult",
-    "RunResult",
-    "StorageError",
-    "StoredRecord",
-    "TableCompaction",
-    "TableOptimize",
-    "TableStatus",
-    "TableVacuum",
-    "UnknownColumn",
-    "VacuumResult",
-    "VariantState",
-    "VariantStatus",
-    "WebUIBackend",
-    "append_jsonl",
-    "compare",
-    "export_frame",
-    "format_infotext",
-    "import_images",
-    "import_stablenew",
-    "join_ratings",
-    "parse_infotext",
-    "plan_sweep",
-    "render_report",
-    "run_demo",
-    "value_range",
-    "write_report",
-]
+    return __all__

@@ -1,4 +1,10 @@
-"""``Lake``: the one object users hold. A thin facade over the modules of the data's path."""
+"""``Lake``: the one object users hold. A thin facade over the stages of the data's path.
+
+Each method is one delegation to the stage that owns it, in the stages' order: append
+(``runlake.append``), read and analyse (``runlake.analysis``), export and report
+(``runlake.export``, ``runlake.analysis.report``), compact and maintain
+(``runlake.compaction``). The facade owns only the lake's root and its options.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +32,8 @@ from runlake.defaults import (
     DEFAULT_TARGET_SIZE,
     Compression,
 )
-from runlake.errors import EmptyLake, InvalidOption, InvalidRecord
-from runlake.records import DEFAULT_MAX_RECORD_BYTES
+from runlake.errors import InvalidRecord
+from runlake.records import DEFAULT_MAX_RECORD_BYTES, RUNS_TABLE
 from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, validate_table
 
 # The table zone's stages (Polars, Delta Lake, Arrow) are imported by the methods that use
@@ -35,10 +41,10 @@ from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, valid
 if TYPE_CHECKING:
     import polars as pl
 
+    from runlake.analysis import Best, TableStats
     from runlake.compaction import CompactionResult, OptimizeResult, Progress, VacuumResult
-    from runlake.comparison import Best
     from runlake.export import ExportKind, ExportOptions, ExportResult
-    from runlake.query import TableStats
+
 
 class Lake:
     """An append-only lake of generation-run records rooted at a directory.
@@ -127,7 +133,7 @@ class Lake:
         """Flush and stop the buffers behind ``durability="none"`` appends."""
         self._raw.close()
 
-    # -- read -----------------------------------------------------------------------------
+    # -- the raw zone ---------------------------------------------------------------------
 
     def tables(self) -> list[str]:
         """Names of the lake's tables, sorted."""
@@ -148,111 +154,9 @@ class Lake:
         source = Path(directory) if directory is not None else self.paths.deadletter
         return replay(self._raw, source)
 
-    # -- query ------------------------------------------------------------------------------
-
-    def scan(
-        self, table: str, *, version: int | None = None, as_of: datetime | str | None = None
-    ) -> pl.LazyFrame:
-        """The table as a Polars LazyFrame: its committed Delta snapshot plus every raw record
-        not yet compacted (normalized by the same code), each record exactly once.
-
-        A record is visible as soon as its ``append`` returned. ``version=`` (a table
-        version) or ``as_of=`` (a time) reads an older snapshot, without the raw tail.
-
-        >>> lake.scan("runs").group_by("sampler").agg(pl.len()).collect()   # doctest: +SKIP
-        """
-        from runlake.scan import scan_table
-        if version is not None and as_of is not None:
-            raise InvalidOption("pass version= or as_of=, not both")
-        at = version if version is not None else as_of
-        return scan_table(self.paths, validate_table(table), version=at).frame
-
-    def rated_runs(self) -> pl.LazyFrame:
-        """Runs joined with separate rating records (linked by run_id, else image_path), so
-        a mean rating per knob works whether a run carries its own rating or not. Raises
-        EmptyLake when the lake has no runs yet."""
-        from runlake.provenance import read_rated
-
-        return read_rated(self.paths).frame
-
-    def sql(self, query: str) -> pl.DataFrame:
-        """Run a SQL query with every table registered by name, plus ``rated_runs``.
-
-        >>> lake.sql("SELECT sampler, avg(rating) FROM rated_runs GROUP BY 1")  # doctest: +SKIP
-        """
-        from runlake.query import sql
-        return sql(self.paths, query)
-
-    def compare(
-        self,
-        by: str | Sequence[str],
-        metric: str = "rating",
-        *,
-        table: str = "runs",
-        within: str | Sequence[str] | None = None,
-        where: str | pl.Expr | None = None,
-        min_n: int = 1,
-        best: Best = "max",
-        baseline: object = None,
-    ) -> pl.DataFrame:
-        """:func:`runlake.compare` over a table (``runs``: joined with its ratings).
-
-        >>> lake.compare(["sampler", "steps"], within="model")   # doctest: +SKIP
-        """
-        from runlake.comparison import compare
-        self._require(table)
-        frame = self.rated_runs() if table == "runs" else self.scan(table)
-        return compare(frame, by, metric, within=within, where=where, min_n=min_n, best=best,
-                       baseline=baseline)
-
-    def stats(self, table: str) -> TableStats:
-        """Records, date range, distinct knob values and pending raw records of a table."""
-        from runlake.query import table_stats
-        self._require(table)
-        return table_stats(self.paths, table)
-
     def status(self) -> LakeStatus:
         """Tables, partitions, records and bytes of the raw zone."""
         return lake_status(self.paths)
-
-    # -- export and report ------------------------------------------------------------------
-
-    def export_dataset(
-        self,
-        kind: ExportKind,
-        out: str | os.PathLike[str],
-        *,
-        version: int | None = None,
-        options: ExportOptions | None = None,
-        overwrite: bool = False,
-    ) -> ExportResult:
-        """Export the rated runs as an ``sft``, ``preference`` or ``table`` dataset into
-        ``out``, with splits and a dataset card (see :func:`runlake.export_frame`).
-
-        Without ``version``, the fresh view (committed tables plus uncompacted records);
-        with it, the runs table at that version and the ratings as of its commit. The card
-        names the versions, never a time, so the same snapshot gives the same bytes. See
-        docs/export.md.
-
-        >>> lake.export_dataset("sft", "datasets/sft", version=3).examples  # doctest: +SKIP
-        {'train': 40, 'validation': 5, 'test': 6}
-        """
-        from runlake.export import export_frame
-        from runlake.provenance import read_rated
-        rated = read_rated(self.paths, version=version)
-        return export_frame(rated.frame.collect(), kind, Path(out), options=options,
-                            snapshot=rated.provenance, overwrite=overwrite)
-
-    def report(self, out: str | os.PathLike[str], *, title: str = "runlake report") -> Path:
-        """Write the static HTML report of the fresh rated runs to ``out``; returns its path.
-
-        >>> lake.report("report.html", title="March sweeps")     # doctest: +SKIP
-        """
-        from runlake.provenance import read_rated
-        from runlake.report import write_report
-        rated = read_rated(self.paths)
-        return write_report(rated.frame.collect(), Path(out), title=title,
-                            snapshot={"lake": str(self.root), **rated.provenance})
 
     # -- compact and maintain -------------------------------------------------------------
 
@@ -303,14 +207,97 @@ class Lake:
                       raw_retention_days=raw_retention_days, dry_run=dry_run,
                       lock_timeout=self._lock_timeout(lock_timeout))
 
-    # -- internals ------------------------------------------------------------------------
+    # -- analysis -------------------------------------------------------------------------
 
-    def _require(self, table: str) -> None:
-        """Raise EmptyLake unless ``table`` exists: a comparison of nothing is a mistake."""
-        if validate_table(table) not in self.tables():
-            known = ", ".join(self.tables()) or "none"
-            raise EmptyLake(f"the lake at {self.root} has no table {table!r} yet (tables: "
-                            f"{known}); append records or run `runlake demo` first")
+    def scan(
+        self, table: str, *, version: int | None = None, as_of: datetime | str | None = None
+    ) -> pl.LazyFrame:
+        """The table as a Polars LazyFrame: its committed Delta snapshot plus every raw record
+        not yet compacted (normalized by the same code), each record exactly once.
+
+        A record is visible as soon as its ``append`` returned. ``version=`` (a table
+        version) or ``as_of=`` (a time) reads an older snapshot, without the raw tail.
+
+        >>> lake.scan("runs").group_by("sampler").agg(pl.len()).collect()   # doctest: +SKIP
+        """
+        from runlake.analysis import read_table
+        return read_table(self.paths, table, version=version, as_of=as_of)
+
+    def rated_runs(self) -> pl.LazyFrame:
+        """Runs joined with separate rating records (linked by run_id, else image_path), so
+        a mean rating per knob works whether a run carries its own rating or not. Raises
+        EmptyLake when the lake has no runs yet."""
+        from runlake.analysis import read_rated
+        return read_rated(self.paths).frame
+
+    def sql(self, query: str) -> pl.DataFrame:
+        """Run a SQL query with every table registered by name, plus ``rated_runs``.
+
+        >>> lake.sql("SELECT sampler, avg(rating) FROM rated_runs GROUP BY 1")  # doctest: +SKIP
+        """
+        from runlake.analysis import sql
+        return sql(self.paths, query)
+
+    def compare(
+        self,
+        by: str | Sequence[str],
+        metric: str = "rating",
+        *,
+        table: str = RUNS_TABLE,
+        within: str | Sequence[str] | None = None,
+        where: str | pl.Expr | None = None,
+        min_n: int = 1,
+        best: Best = "max",
+        baseline: object = None,
+    ) -> pl.DataFrame:
+        """:func:`runlake.compare` over a table (``runs``: joined with its ratings).
+
+        >>> lake.compare(["sampler", "steps"], within="model")   # doctest: +SKIP
+        """
+        from runlake.analysis import compare_table
+        return compare_table(self.paths, by, metric, table=table, within=within, where=where,
+                             min_n=min_n, best=best, baseline=baseline)
+
+    def stats(self, table: str) -> TableStats:
+        """Records, date range, distinct knob values and pending raw records of a table."""
+        from runlake.analysis import table_stats
+        return table_stats(self.paths, table)
+
+    # -- export and report ----------------------------------------------------------------
+
+    def export_dataset(
+        self,
+        kind: ExportKind,
+        out: str | os.PathLike[str],
+        *,
+        version: int | None = None,
+        options: ExportOptions | None = None,
+        overwrite: bool = False,
+    ) -> ExportResult:
+        """Export the rated runs as an ``sft``, ``preference`` or ``table`` dataset into
+        ``out``, with splits and a dataset card (see :func:`runlake.export_frame`).
+
+        Without ``version``, the fresh view (committed tables plus uncompacted records);
+        with it, the runs table at that version and the ratings as of its commit. The card
+        names the versions, never a time, so the same snapshot gives the same bytes. See
+        docs/export.md.
+
+        >>> lake.export_dataset("sft", "datasets/sft", version=3).examples  # doctest: +SKIP
+        {'train': 40, 'validation': 5, 'test': 6}
+        """
+        from runlake.export import export_lake
+        return export_lake(self.paths, kind, Path(out), version=version, options=options,
+                           overwrite=overwrite)
+
+    def report(self, out: str | os.PathLike[str], *, title: str = "runlake report") -> Path:
+        """Write the static HTML report of the fresh rated runs to ``out``; returns its path.
+
+        >>> lake.report("report.html", title="March sweeps")     # doctest: +SKIP
+        """
+        from runlake.analysis import report_lake
+        return report_lake(self.paths, Path(out), title=title)
+
+    # -- internals ------------------------------------------------------------------------
 
     def _lock_timeout(self, timeout: float | None) -> float:
         return self.options.lock_timeout if timeout is None else timeout

@@ -2,7 +2,7 @@
 
 matplotlib because one figure object renders both ways the issue asks for, with no network:
 inline in Jupyter (``%matplotlib inline``) and as static SVG inside one HTML file
-(``runlake.report``), with no JavaScript and nothing to fetch. Figures are built as bare
+(``runlake.analysis.report``), with no JavaScript and nothing to fetch. Figures are built as bare
 ``Figure`` objects, never through ``pyplot``: no global figure registry to leak or close, and
 no display backend is ever touched, so rendering a file works on a headless machine.
 
@@ -24,7 +24,7 @@ import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from runlake.comparison import compare
+from runlake.analysis.comparison import compare
 from runlake.errors import LakeError
 
 MISSING = "(none)"

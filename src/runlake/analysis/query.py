@@ -1,17 +1,21 @@
-"""Questions asked of the whole lake: SQL over every table, the rated-runs view, table stats."""
+"""Questions asked of the whole lake: SQL over every table, the rated-runs view, table stats,
+and ``compare`` over a table."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
+from runlake.analysis.comparison import Best, compare
+from runlake.analysis.rated import read_rated
+from runlake.analysis.ratings import join_ratings
+from runlake.analysis.scan import TableView, scan_table
 from runlake.errors import InvalidQuery
-from runlake.ratings import join_ratings
 from runlake.records import RATED_RUNS_VIEW, RATINGS_TABLE, RUNS_TABLE
-from runlake.scan import TableView, scan_table
 from runlake.storage import LakePaths
 
 # The knobs whose distinct values `stats` counts: what a sweep varies.
@@ -61,7 +65,8 @@ class TableStats:
 
 
 def table_stats(paths: LakePaths, table: str) -> TableStats:
-    view = scan_table(paths, table)
+    """One table at a glance; :class:`~runlake.errors.EmptyLake` if the lake lacks it."""
+    view = scan_table(paths, paths.require_table(table))
     return stats_of(table, view)
 
 
@@ -80,6 +85,18 @@ def stats_of(table: str, view: TableView) -> TableStats:
         pending=view.pending, first_event=row.get("first"), last_event=row.get("last"),
         distinct={k: row[k] for k in knobs},
     )
+
+
+def compare_table(
+    paths: LakePaths, by: str | Sequence[str], metric: str, *, table: str,
+    within: str | Sequence[str] | None, where: str | pl.Expr | None, min_n: int, best: Best,
+    baseline: object,
+) -> pl.DataFrame:
+    """:func:`compare` over a table of the lake (``runs``: joined with its ratings)."""
+    paths.require_table(table)
+    frame = read_rated(paths).frame if table == RUNS_TABLE else scan_table(paths, table).frame
+    return compare(frame, by, metric, within=within, where=where, min_n=min_n, best=best,
+                   baseline=baseline)
 
 
 def _first_line(exc: Exception) -> str:

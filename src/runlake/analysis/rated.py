@@ -24,11 +24,11 @@ from pathlib import Path
 
 import polars as pl
 
-from runlake.compaction.deltatable import delta_errors, open_table
+from runlake.analysis.ratings import join_ratings
+from runlake.analysis.scan import TableView, scan_table
+from runlake.compaction import delta_errors, open_table
 from runlake.errors import EmptyLake, InvalidOption
-from runlake.ratings import join_ratings
 from runlake.records import RATINGS_TABLE, RUNS_TABLE
-from runlake.scan import TableView, scan_table
 from runlake.storage import LakePaths
 
 
@@ -68,12 +68,12 @@ def _fresh(paths: LakePaths) -> RatedSnapshot:
 
 
 def _versioned(paths: LakePaths, version: int) -> RatedSnapshot:
-    committed_at = _commit_times(paths.tables / RUNS_TABLE)
+    committed_at = _commit_times(paths.table(RUNS_TABLE))
     if version not in committed_at:
         raise InvalidOption(f"the runs table has no version {version} "
                             f"({_known_versions(committed_at)})")
     runs = _runs_view(paths, version)
-    ratings_version = _last_version_by(paths.tables / RATINGS_TABLE, committed_at[version])
+    ratings_version = _last_version_by(paths.table(RATINGS_TABLE), committed_at[version])
     provenance: dict[str, object] = {"runs_version": version, "ratings_version": ratings_version,
                                      "ratings_as_of": f"runs version {version}"}
     if ratings_version is None:

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from runlake.analysis.rated import read_rated
 from runlake.errors import LakeError
-from runlake.storage import storage_error
+from runlake.storage import LakePaths, storage_error
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -104,11 +105,19 @@ def write_report(
     return out
 
 
+def report_lake(paths: LakePaths, out: Path, *, title: str) -> Path:
+    """Write the report of the lake's fresh rated runs to ``out``; its header names the lake
+    and the table versions read."""
+    rated = read_rated(paths)
+    return write_report(rated.frame.collect(), out, title=title,
+                        snapshot={"lake": str(paths.root), **rated.provenance})
+
+
 def figure_svg(figure: Figure, element_id: str) -> str:
     """``figure`` as an ``<svg>`` element to inline in HTML: no XML prolog, no namespace
     URLs, no comments, and every internal id prefixed with ``element_id`` so several
     figures on one page never share an id."""
-    import matplotlib  # noqa: PLC0415 - see the module docstring of runlake.plots
+    import matplotlib  # noqa: PLC0415 - see the module docstring of plots
 
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "runlake", "svg.fonttype": "path"}):
@@ -130,7 +139,7 @@ def html_table(frame: pl.DataFrame, *, element_id: str, columns: Sequence[str] =
 
 
 def _sections() -> list[Section]:
-    from runlake import plots  # noqa: PLC0415 - matplotlib only when a report is made
+    from runlake.analysis import plots  # noqa: PLC0415 - matplotlib only when a report is made
 
     stats = ("n", "mean", "ci_low", "ci_high", "rank", "n_missing_metric")
     return [

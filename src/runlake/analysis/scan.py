@@ -1,7 +1,7 @@
 """Reading a table: its committed Delta snapshot plus the raw records not yet compacted.
 
 A scan pins one table version V, takes the raw byte offsets recorded by that same version, and
-normalizes only the raw bytes past them (with :func:`runlake.normalize.normalize_lines`, the code
+normalizes only the raw bytes past them (with :func:`runlake.compaction.normalize_lines`, the code
 compaction uses). A compaction committing V+1 meanwhile changes neither half, so each record is
 seen exactly once: in V's files if V covered its bytes, else in the tail. A record appended twice
 (an idempotent retry) is deduplicated by record id, the committed copy winning.
@@ -18,15 +18,21 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from deltalake import DeltaTable
-from deltalake.exceptions import DeltaError
 
-from runlake.append.reader import SegmentSlice
-from runlake.compaction.deltatable import delta_errors, ids_present, open_table
-from runlake.compaction.normalize import normalize_lines
-from runlake.compaction.offsets import Snapshot, pending_slices, snapshot_of
+from runlake.append import SegmentSlice
+from runlake.compaction import (
+    Delta,
+    Snapshot,
+    delta_errors,
+    ids_present,
+    load_version,
+    normalize_lines,
+    open_table,
+    pending_slices,
+    snapshot_of,
+)
 from runlake.errors import CompactionError, InvalidOption
-from runlake.storage import LakePaths
+from runlake.storage import LakePaths, validate_table
 
 ID = "record_id"
 
@@ -40,6 +46,18 @@ class TableView:
     frame: pl.LazyFrame
 
 
+def read_table(
+    paths: LakePaths, table: str, *, version: int | None = None,
+    as_of: datetime | str | None = None,
+) -> pl.LazyFrame:
+    """What :meth:`runlake.Lake.scan` returns: the fresh table, or an older version of it
+    (``version=`` a number, or ``as_of=`` a time; not both)."""
+    if version is not None and as_of is not None:
+        raise InvalidOption("pass version= or as_of=, not both")
+    at = version if version is not None else as_of
+    return scan_table(paths, validate_table(table), version=at).frame
+
+
 def scan_table(
     paths: LakePaths, table: str, *, version: int | str | datetime | None = None
 ) -> TableView:
@@ -47,7 +65,7 @@ def scan_table(
 
     With an explicit version the tail is left out: an older snapshot is what it was.
     """
-    root = paths.tables / table
+    root = paths.table(table)
     delta = _open_at(root, table, version)
     snap = snapshot_of(root, table, delta)
     committed = _committed(root, delta)
@@ -60,7 +78,7 @@ def scan_table(
                                                   how="diagonal_relaxed"))
 
 
-def _open_at(root: Path, table: str, version: int | str | datetime | None) -> DeltaTable | None:
+def _open_at(root: Path, table: str, version: int | str | datetime | None) -> Delta | None:
     """The Delta table at ``version`` (the latest when ``None``); a version the table does
     not have is an InvalidOption naming what it has."""
     delta = open_table(root)
@@ -74,14 +92,14 @@ def _open_at(root: Path, table: str, version: int | str | datetime | None) -> De
         moment = datetime.fromisoformat(version) if isinstance(version, str) else version
         if isinstance(moment, int) and moment < 0:
             raise ValueError(moment)
-        delta.load_as_version(moment)
-    except (CompactionError, DeltaError, OverflowError, ValueError) as exc:
+        load_version(root, delta, moment)
+    except (CompactionError, OverflowError, ValueError) as exc:
         raise InvalidOption(f"table {table!r} has no version {version!r} (it has versions 0 to "
                             f"{latest}; as_of takes an ISO-8601 time)") from exc
     return delta
 
 
-def _committed(root: Path, delta: DeltaTable | None) -> pl.LazyFrame:
+def _committed(root: Path, delta: Delta | None) -> pl.LazyFrame:
     if delta is None:
         return pl.LazyFrame({ID: pl.Series([], dtype=pl.String)})
     with delta_errors(root):
@@ -114,7 +132,7 @@ class _TailCache:
         self._lock = threading.Lock()
 
     def rows(
-        self, table: TableKey, slices: Sequence[SegmentSlice], delta: DeltaTable | None
+        self, table: TableKey, slices: Sequence[SegmentSlice], delta: Delta | None
     ) -> pl.DataFrame:
         """The pending rows not already in ``delta``'s snapshot, each record id once (the
         first wins). An unchanged tail over an unchanged snapshot is answered from memory."""
@@ -132,7 +150,7 @@ class _TailCache:
             return rows
 
 
-def _new_rows(frames: list[pl.DataFrame], delta: DeltaTable | None) -> pl.DataFrame:
+def _new_rows(frames: list[pl.DataFrame], delta: Delta | None) -> pl.DataFrame:
     frames = [frame for frame in frames if not frame.is_empty()]
     if not frames:
         return pl.DataFrame()

@@ -14,9 +14,9 @@ import polars as pl
 import typer
 from rich.table import Table
 
+from runlake.analysis.comparison import DIFF_COLUMNS, STAT_COLUMNS
+from runlake.analysis.query import TableStats
 from runlake.cli.app import State, app, console
-from runlake.comparison import DIFF_COLUMNS, STAT_COLUMNS
-from runlake.query import TableStats
 
 
 class Format(str, Enum):

@@ -6,11 +6,9 @@
 >>> result.examples                                                  # doctest: +SKIP
 {'train': 40, 'validation': 5, 'test': 6}
 
-The path of an export, one module per step: ``split`` (group-aware split on the whole input),
-``filters`` (row filters, counted), ``groups`` (settings groups with their mean rating),
-``examples`` (SFT examples, preference pairs), ``files`` (the bytes of each split),
-``card`` (README.md), ``output`` (the folder). Everything is built in memory first, so an
-export that fails writes nothing. See ``docs/export.md``.
+The steps of an export, one module each (see the package docstring): split, filters,
+groups, examples, files, card, output. Everything is built in memory first, so an export
+that fails writes nothing. See ``docs/export.md``.
 """
 
 from __future__ import annotations
@@ -21,17 +19,17 @@ from pathlib import Path
 
 import polars as pl
 
+from runlake.analysis import read_rated
 from runlake.errors import UnknownColumn
 from runlake.export.card import render_card
 from runlake.export.examples import preference_examples, sft_examples
 from runlake.export.files import Built, jsonl_files, table_files
 from runlake.export.filters import Filter, FilterStep, apply, row_filters
 from runlake.export.groups import knob_columns, settings_groups
-from runlake.export.options import KINDS, SPLITS, ExportKind, ExportOptions, check_kind
+from runlake.export.options import SPLITS, ExportKind, ExportOptions, check_kind
 from runlake.export.output import CARD, check_out, write_files
 from runlake.export.split import with_splits
-
-__all__ = ["KINDS", "ExportKind", "ExportOptions", "ExportResult", "FilterStep", "export_frame"]
+from runlake.storage import LakePaths
 
 REQUIRED = ("record_id", "rating")
 
@@ -79,6 +77,17 @@ def export_frame(
     paths = write_files(out, {**built.files, CARD: card.encode()}, replace=replace)
     examples = {split: built.stats[split].examples for split in SPLITS}
     return ExportResult(kind, out, tuple(paths), examples, tuple(steps))
+
+
+def export_lake(
+    paths: LakePaths, kind: ExportKind, out: Path, *, version: int | None = None,
+    options: ExportOptions | None = None, overwrite: bool = False,
+) -> ExportResult:
+    """Export the lake's rated runs (fresh, or the runs table at ``version`` with the ratings
+    as of its commit); the card names the versions read. See :meth:`runlake.Lake.export_dataset`."""
+    rated = read_rated(paths, version=version)
+    return export_frame(rated.frame.collect(), kind, out, options=options,
+                        snapshot=rated.provenance, overwrite=overwrite)
 
 
 def _build(

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from runlake.comparison import resolve_column
+from runlake.analysis.comparison import resolve_column
 from runlake.errors import LakeError
 from runlake.export.filters import column
 from runlake.export.options import GOAL_COLUMNS

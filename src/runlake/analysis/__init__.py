@@ -1,0 +1,52 @@
+"""Analysis: a table read fresh (committed snapshot + uncompacted tail), compared, queried,
+drawn and reported.
+
+Modules, in the order a question goes through them:
+
+- ``scan``: a table's committed Delta snapshot plus its raw records not yet compacted,
+  normalized by compaction's code, each record exactly once; the tail cache.
+- ``ratings``: ``join_ratings``, rating records attached to the runs they judge.
+- ``rated``: the rated runs at one snapshot, with the provenance naming it (for exports and
+  reports); was ``provenance.py``.
+- ``comparison``: ``compare``: n, mean, std, 95 % t-interval, min, max, rank, Welch
+  difference to a baseline.
+- ``query``: SQL over every table, the ``rated_runs`` view, table stats, ``compare`` over a
+  table of the lake.
+- ``plots``: the sweep's matplotlib figures. Not imported here (matplotlib is slow to load):
+  ``from runlake.analysis import plots``.
+- ``report``: one static, offline HTML page of those figures and their tables.
+
+Owns nothing on disk: it only reads. Imports ``runlake.compaction`` (its read interface),
+``runlake.append``, ``runlake.records``, ``runlake.storage``, Polars, scipy (in
+``comparison``) and matplotlib (in ``plots``, and in ``report`` when a page is rendered).
+"""
+
+from __future__ import annotations
+
+from runlake.analysis.comparison import DIFF_COLUMNS, STAT_COLUMNS, Best, compare, resolve_column
+from runlake.analysis.query import TableStats, compare_table, sql, table_stats
+from runlake.analysis.rated import RatedSnapshot, read_rated
+from runlake.analysis.ratings import join_ratings
+from runlake.analysis.report import render_report, report_lake, write_report
+from runlake.analysis.scan import TableView, read_table, scan_table
+
+__all__ = [
+    "DIFF_COLUMNS",
+    "STAT_COLUMNS",
+    "Best",
+    "RatedSnapshot",
+    "TableStats",
+    "TableView",
+    "compare",
+    "compare_table",
+    "join_ratings",
+    "read_rated",
+    "read_table",
+    "render_report",
+    "report_lake",
+    "resolve_column",
+    "scan_table",
+    "sql",
+    "table_stats",
+    "write_report",
+]
