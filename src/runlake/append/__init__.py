@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from runlake.append.appender import Appender, LakeOptions
 from runlake.append.deadletter import Appends, ReplayResult, replay, spill
-from runlake.append.failsafe import LearningRecordWriter
+from runlake.append.failsafe import LearningRecordWriter, Recorder
 from runlake.append.ingest import IngestReport, Rejection, append_jsonl
 from runlake.append.reader import RawScan, SegmentSlice, StoredRecord, complete_end
 from runlake.append.segments import DEFAULT_SEGMENT_BYTES, AppendOptions, Durability
@@ -42,6 +42,7 @@ __all__ = [
     "LakeStatus",
     "LearningRecordWriter",
     "RawScan",
+    "Recorder",
     "Rejection",
     "ReplayResult",
     "SegmentSlice",

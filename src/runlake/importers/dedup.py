@@ -12,8 +12,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
 
-from runlake.lake import Lake
+from runlake.append import BufferedWriter, Durability
+
+if TYPE_CHECKING:
+    import polars as pl
 
 ID_HEX_DIGITS = 32  # the width of the lake's own ids
 
@@ -22,6 +26,18 @@ def derived_id(namespace: str, content: bytes) -> str:
     """A record id determined by ``namespace`` and ``content`` (32 hex digits of SHA-256)."""
     digest = hashlib.sha256(namespace.encode() + b"\0" + content)
     return digest.hexdigest()[:ID_HEX_DIGITS]
+
+
+class ImportTarget(Protocol):
+    """What an importer needs of a lake (a ``Lake``): its tables, a fresh scan of one (for
+    the ids it holds) and a buffered writer."""
+
+    def tables(self) -> list[str]: ...
+
+    def scan(self, table: str) -> pl.LazyFrame: ...
+
+    def writer(self, table: str, *, durability: Durability = ..., max_batch: int = ...,
+               flush_interval: float | None = ...) -> BufferedWriter: ...
 
 
 @dataclass
@@ -44,7 +60,7 @@ class OnceWriter:
     """Appends to one table, skipping record ids the table already holds (or this writer
     already wrote). Use as a context manager: records are written on exit."""
 
-    def __init__(self, lake: Lake, table: str) -> None:
+    def __init__(self, lake: ImportTarget, table: str) -> None:
         self.table = table
         self.appended = 0
         self._present = _present_ids(lake, table)
@@ -75,7 +91,7 @@ class OnceWriter:
         self._writer.close()
 
 
-def _present_ids(lake: Lake, table: str) -> set[str]:
+def _present_ids(lake: ImportTarget, table: str) -> set[str]:
     # The lake's fresh view: the compacted table's id column plus the raw tail. Reading the
     # raw zone instead parsed every line ever appended and missed vacuumed segments.
     if table not in lake.tables():

@@ -18,8 +18,7 @@ from pathlib import Path
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from runlake.errors import ImportFailed
-from runlake.importers.dedup import ImportReport, OnceWriter, derived_id
-from runlake.lake import Lake
+from runlake.importers.dedup import ImportReport, ImportTarget, OnceWriter, derived_id
 from runlake.learning.records import LearningRecord, primary_knobs
 from runlake.records import RUNS_TABLE, format_time, parse_infotext
 
@@ -27,7 +26,7 @@ RECORD_KIND = "a1111_png_import"
 NAMESPACE = f"a1111-png/{RUNS_TABLE}"
 
 
-def import_images(lake: Lake, directory: str | os.PathLike[str]) -> ImportReport:
+def import_images(lake: ImportTarget, directory: str | os.PathLike[str]) -> ImportReport:
     """Append a run record for every PNG with generation parameters under ``directory``.
 
     >>> import_images(lake, "outputs/txt2img-images").appended   # doctest: +SKIP

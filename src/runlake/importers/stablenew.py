@@ -23,8 +23,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from runlake.errors import ImportFailed, InvalidRecord
-from runlake.importers.dedup import ImportReport, OnceWriter, derived_id
-from runlake.lake import Lake
+from runlake.importers.dedup import ImportReport, ImportTarget, OnceWriter, derived_id
 from runlake.learning.records import RatingRecord
 from runlake.records import RATINGS_TABLE, RUNS_TABLE, utc_now_text
 
@@ -32,7 +31,7 @@ RATING_KIND_SUFFIXES = ("_rating", "_feedback")
 SOURCE = "stablenew"
 
 
-def import_stablenew(lake: Lake, path: str | os.PathLike[str]) -> ImportReport:
+def import_stablenew(lake: ImportTarget, path: str | os.PathLike[str]) -> ImportReport:
     """Append the records of a StableNew ``learning_records.jsonl`` file; see the module.
 
     >>> import_stablenew(lake, "learning_records.jsonl").appended   # doctest: +SKIP

@@ -1,8 +1,22 @@
 """Learning hooks: record what actually ran for every run and experiment variant.
 
-Records (``LearningRecord``, ``RatingRecord``), the stage pipeline (``PipelineRunner``,
-``PipelineController``), the job queue (``JobService``) with its learning context, learning
-experiments (``LearningController``), sweep planning and the backends. See docs/learning.md.
+Modules, in the order a run goes through them:
+
+- ``configs``: stage configs: a variant merged over a base, the stage plan.
+- ``sweep``: ``plan_sweep`` (a grid over any knobs), ``value_range`` / ``NumericRange``.
+- ``experiments``: ``Experiment``, ``LearningController`` (variants, ratings).
+- ``jobs``: ``JobService``, the job queue with its learning context and job events.
+- ``controller``: ``PipelineController``, which runs a job through a runner.
+- ``runner``: ``PipelineRunner``: txt2img, then img2img / upscale; one record per run.
+- ``backends``: ``Backend``, ``OfflineBackend`` (deterministic PNGs), ``WebUIBackend``.
+- ``records``: ``LearningRecord``, ``RatingRecord``, ``RandomizerPlan``, ``RecordSink``.
+- ``demo``: ``run_demo``, the demo sweep as a library function.
+
+Producers in front of the raw zone: they write through a ``RecordSink`` (usually the failsafe
+``runlake.LearningRecordWriter``). Imports ``runlake.append``, ``runlake.records``,
+``runlake.storage`` and Pillow; what it needs of a lake it names with Protocols
+(``RecordSink``, ``runlake.append.Recorder``). Recording a run loads no Polars, Arrow or
+Delta Lake. See docs/learning.md.
 """
 
 from __future__ import annotations

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runlake.append.failsafe import LearningRecordWriter
+from runlake.append import LearningRecordWriter, Recorder
 from runlake.errors import InvalidOption
-from runlake.lake import Lake
 from runlake.learning.backends.offline import OfflineBackend
 from runlake.learning.configs import merge, primary_config
 from runlake.learning.controller import PipelineController
@@ -85,7 +84,7 @@ class _Finished:
 
 
 def run_demo(
-    lake: Lake,
+    lake: Recorder,
     *,
     seeds: int = 2,
     images_dir: str | Path | None = None,
