@@ -34,7 +34,7 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 import runlake
-from runlake.synthetic import sweep_records
+from runlake.testing import sweep_records
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "data"
 START = datetime(2026, 3, 20, tzinfo=timezone.utc)

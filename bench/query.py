@@ -31,7 +31,7 @@ from deltalake import write_deltalake
 from scipy import stats
 
 import runlake
-from runlake import synthetic
+from runlake.testing import synthetic
 
 BY = ["sampler", "steps", "cfg_scale"]
 MODELS = ["sd_xl_base_1.0.safetensors", "juggernautXL_v9.safetensors",

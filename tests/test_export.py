@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import runlake
 from runlake.export.split import SPLIT, with_splits
+from runlake.testing import sweep as grid_sweep
 
 T0 = datetime(2026, 3, 20, 12, tzinfo=timezone.utc)
 SCHEMA: dict[str, Any] = {
@@ -56,15 +57,14 @@ def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 def sweep(prompts: int = 30, experiments: int = 6) -> pl.DataFrame:
     """Runs of many prompts; some prompts also appear in experiments, linking groups."""
-    rows, number = [], 0
-    for p in range(prompts):
-        for sampler, cfg, seed in zip(["Euler a", "DPM++ 2M", "UniPC"], [4.5, 6.0, 7.5],
-                                      range(3), strict=True):
-            number += 1
-            experiment = f"exp{p % experiments}" if p % 2 else None
-            rows.append(run(number, prompt=f"prompt {p}", sampler=sampler, cfg_scale=cfg,
-                            seed=seed, rating=float(1 + (p * 7 + number) % 5),
-                            experiment_id=experiment, day=p % 5))
+    variants = [("Euler a", 4.5, 0), ("DPM++ 2M", 6.0, 1), ("UniPC", 7.5, 2)]
+    rows = []
+    for cell in grid_sweep({"prompt": range(prompts), "variant": variants}, start=T0):
+        p, (sampler, cfg, seed), number = cell["prompt"], cell["variant"], cell.index + 1
+        experiment = f"exp{p % experiments}" if p % 2 else None
+        rows.append(run(number, prompt=f"prompt {p}", sampler=sampler, cfg_scale=cfg,
+                        seed=seed, rating=float(1 + (p * 7 + number) % 5),
+                        experiment_id=experiment, day=p % 5))
     return frame(rows)
 
 

@@ -3,7 +3,6 @@ provenance in the card, byte-identical repeats, and the ``export`` and ``report`
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 import runlake
 from conftest import run_cli
 from runlake.export import ExportKind
+from runlake.testing import sweep as grid_sweep
 
 T0 = datetime(2026, 3, 20, 12, tzinfo=timezone.utc)
 PROMPTS_A = [f"a red fox, take {i}" for i in range(6)]
@@ -25,11 +25,11 @@ PLOTS = ("heatmap", "cfg-curves", "variants", "duration")
 def sweep(lake: runlake.Lake, prefix: str, prompts: list[str], *, day: int = 0) -> list[str]:
     """Runs of 2 samplers x 2 CFG scales per prompt, and a rating record for each (low CFG
     rated 5, high CFG 2); returns the runs' record ids."""
-    start = T0 + timedelta(days=day)
-    grid = itertools.product(prompts, ["Euler a", "DPM++ 2M"], [4.5, 7.0])
+    grid = {"prompt": prompts, "sampler": ["Euler a", "DPM++ 2M"], "cfg_scale": [4.5, 7.0]}
     runs, ratings = [], []
-    for i, (prompt, sampler, cfg) in enumerate(grid):
-        run_id, moment = f"{prefix}{i:03d}", (start + timedelta(minutes=i)).isoformat()
+    for cell in grid_sweep(grid, start=T0 + timedelta(days=day)):
+        prompt, sampler, cfg = cell["prompt"], cell["sampler"], cell["cfg_scale"]
+        run_id, moment = f"{prefix}{cell.index:03d}", cell.time.isoformat()
         runs.append({"record_id": run_id, "run_id": run_id, "timestamp": moment,
                      "model": "sdxl", "prompt": prompt, "sampler": sampler, "steps": 20,
                      "cfg_scale": cfg, "image_path": f"out/{run_id}.png", "duration": 2.0})

@@ -3,7 +3,6 @@ escaped, degenerate input handled, and the page as headless Chromium renders it.
 
 from __future__ import annotations
 
-import itertools
 import random
 import re
 import subprocess
@@ -19,6 +18,7 @@ from PIL import Image
 
 import runlake
 from runlake.analysis import plots
+from runlake.testing import sweep
 
 CHROMIUM = Path("/usr/bin/chromium")
 EVIL = "<script>alert(1)</script>"
@@ -30,16 +30,16 @@ T0 = datetime(2026, 3, 20, tzinfo=timezone.utc)
 def sweep_runs() -> list[dict[str, Any]]:
     """3 models x 3 samplers x 2 steps x 3 CFG x 2 seeds, ratings with a CFG trend."""
     rng = random.Random(5)
-    grid = itertools.product(["sdxl", "juggernautXL", EVIL], ["Euler a", "DPM++ 2M", "UniPC"],
-                             [20, 30], [4.5, 6.0, 7.5], [1, 2])
+    grid = {"model": ["sdxl", "juggernautXL", EVIL], "sampler": ["Euler a", "DPM++ 2M", "UniPC"],
+            "steps": [20, 30], "cfg_scale": [4.5, 6.0, 7.5], "seed": [1, 2]}
     return [
-        {"record_id": f"r{i:04d}", "event_time": T0 + timedelta(minutes=i), "model": model,
-         "sampler": sampler, "steps": steps, "cfg_scale": cfg, "seed": seed,
-         "prompt": [EVIL, "a $5 fox, $x$ and $\\frac$"][i % 2], "experiment_id": None,
+        {"record_id": f"r{c.index:04d}", "event_time": c.time, **c.knobs,
+         "prompt": [EVIL, "a $5 fox, $x$ and $\\frac$"][c.index % 2], "experiment_id": None,
          "experiment_name": None, "variant_index": None, "variant_value": None,
-         "rating": float(min(5, max(1, round(3.5 - abs(cfg - 6) + rng.gauss(0, 0.7))))),
-         "duration": steps * 0.2 + rng.random()}
-        for i, (model, sampler, steps, cfg, seed) in enumerate(grid)
+         "rating": float(min(5, max(1, round(3.5 - abs(c["cfg_scale"] - 6)
+                                             + rng.gauss(0, 0.7))))),
+         "duration": c["steps"] * 0.2 + rng.random()}
+        for c in sweep(grid, start=T0)
     ]
 
 
@@ -53,7 +53,8 @@ def experiment_runs() -> list[dict[str, Any]]:
          "experiment_name": [EVIL, "steps $weep"][e], "variant_index": v,
          "variant_value": str(10 * (v + 1)), "rating": 2.0 + 0.7 * v + rng.gauss(0, 0.4),
          "duration": 2.0 * (v + 1)}
-        for e, v, s in itertools.product(range(2), range(4), range(3))
+        for e, v, s in (c.knobs.values() for c in sweep(
+            {"experiment": range(2), "variant": range(4), "seed": range(3)}, start=T0))
     ]
 
 

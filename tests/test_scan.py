@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import runlake
-from runlake.synthetic import sweep_records
+from runlake.testing import sweep_records
 
 
 def ids(frame: pl.LazyFrame) -> list[str]:

@@ -1,16 +1,17 @@
 """Realistic synthetic sweep records, shaped like StableNew learning records (~1 KB each).
 
-Used by ``runlake demo``, the benchmarks and the tests: deterministic for a given seed.
+Used by the benchmarks and the tests: deterministic for a given seed.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from runlake.testing.sweep import sweep
 
 MODELS = ("sd_xl_base_1.0.safetensors", "juggernautXL_v9.safetensors",
           "realisticVision_v51.safetensors")
@@ -26,9 +27,11 @@ START = datetime(2026, 3, 20, 9, 0, tzinfo=timezone.utc)
 def sweep_records(seeds: int = 2, *, seed: int = 7) -> Iterator[dict[str, Any]]:
     """One record per (model, sampler, cfg, steps, seed) cell of a sweep, with a rating."""
     rng = random.Random(seed)
-    grid = itertools.product(MODELS, SAMPLERS, CFG_SCALES, STEPS, range(seeds))
-    for index, (model, sampler, cfg, steps, image_seed) in enumerate(grid):
-        yield run_record(index, (model, sampler, cfg, steps, 1000 + image_seed), rng)
+    grid = {"model": MODELS, "sampler": SAMPLERS, "cfg_scale": CFG_SCALES, "steps": STEPS,
+            "seed": range(1000, 1000 + seeds)}
+    for cell in sweep(grid, start=START):
+        knobs = (cell["model"], cell["sampler"], cell["cfg_scale"], cell["steps"], cell["seed"])
+        yield run_record(cell.index, knobs, rng)
 
 
 def run_record(

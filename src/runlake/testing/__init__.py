@@ -1,0 +1,16 @@
+"""Test and benchmark helpers that ship with the package (as ``optuna.testing`` does).
+
+- ``sweep``: ``sweep(grid, start=...)``, the cells of a sweep grid: the one builder behind
+  every generated sweep in the tests and benchmarks.
+- ``synthetic``: realistic StableNew-shaped sweep records (``sweep_records``, ``run_record``).
+
+Nothing in the library imports this package (the import-linter layers keep it so); it
+imports nothing from runlake but itself.
+"""
+
+from __future__ import annotations
+
+from runlake.testing.sweep import Cell, sweep
+from runlake.testing.synthetic import run_record, sweep_records
+
+__all__ = ["Cell", "run_record", "sweep", "sweep_records"]
