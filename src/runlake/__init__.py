@@ -15,78 +15,219 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# Type checkers cannot see names loaded by __getattr__: they read these imports, which a test
-# keeps equal to _LAZY.
+# Type checkers cannot see names loaded by __getattr__: they read these imports (each an
+# explicit re-export, ``X as X``), which tests/test_api.py keeps equal to _LAZY.
 if TYPE_CHECKING:
-    from runlake.analysis import compare, join_ratings, render_report, write_report
+    from runlake.analysis import (
+        compare as compare,
+    )
+    from runlake.analysis import (
+        join_ratings as join_ratings,
+    )
+    from runlake.analysis import (
+        render_report as render_report,
+    )
+    from runlake.analysis import (
+        write_report as write_report,
+    )
     from runlake.append import (
-        BufferedWriter,
-        IngestReport,
-        LakeOptions,
-        LakeStatus,
-        LearningRecordWriter,
-        RawScan,
-        ReplayResult,
-        StoredRecord,
-        TableStatus,
-        append_jsonl,
+        BufferedWriter as BufferedWriter,
+    )
+    from runlake.append import (
+        IngestReport as IngestReport,
+    )
+    from runlake.append import (
+        LakeOptions as LakeOptions,
+    )
+    from runlake.append import (
+        LakeStatus as LakeStatus,
+    )
+    from runlake.append import (
+        LearningRecordWriter as LearningRecordWriter,
+    )
+    from runlake.append import (
+        RawScan as RawScan,
+    )
+    from runlake.append import (
+        ReplayResult as ReplayResult,
+    )
+    from runlake.append import (
+        StoredRecord as StoredRecord,
+    )
+    from runlake.append import (
+        TableStatus as TableStatus,
+    )
+    from runlake.append import (
+        append_jsonl as append_jsonl,
     )
     from runlake.compaction import (
-        CompactionProgress,
-        CompactionResult,
-        OptimizeResult,
-        TableCompaction,
-        TableOptimize,
-        TableVacuum,
-        VacuumResult,
+        CompactionProgress as CompactionProgress,
+    )
+    from runlake.compaction import (
+        CompactionResult as CompactionResult,
+    )
+    from runlake.compaction import (
+        OptimizeResult as OptimizeResult,
+    )
+    from runlake.compaction import (
+        TableCompaction as TableCompaction,
+    )
+    from runlake.compaction import (
+        TableOptimize as TableOptimize,
+    )
+    from runlake.compaction import (
+        TableVacuum as TableVacuum,
+    )
+    from runlake.compaction import (
+        VacuumResult as VacuumResult,
     )
     from runlake.errors import (
-        BackendError,
-        CompactionConflict,
-        CompactionError,
-        CorruptLine,
-        EmptyLake,
-        ExportError,
-        ImportFailed,
-        InvalidOption,
-        InvalidQuery,
-        InvalidRecord,
-        InvalidTableName,
-        LakeError,
-        LockTimeout,
-        StorageError,
-        UnknownColumn,
+        BackendError as BackendError,
     )
-    from runlake.export import ExportOptions, ExportResult, export_frame
-    from runlake.importers import ImportReport, import_images, import_stablenew
-    from runlake.lake import Lake
+    from runlake.errors import (
+        CompactionConflict as CompactionConflict,
+    )
+    from runlake.errors import (
+        CompactionError as CompactionError,
+    )
+    from runlake.errors import (
+        CorruptLine as CorruptLine,
+    )
+    from runlake.errors import (
+        EmptyLake as EmptyLake,
+    )
+    from runlake.errors import (
+        ExportError as ExportError,
+    )
+    from runlake.errors import (
+        ImportFailed as ImportFailed,
+    )
+    from runlake.errors import (
+        InvalidOption as InvalidOption,
+    )
+    from runlake.errors import (
+        InvalidQuery as InvalidQuery,
+    )
+    from runlake.errors import (
+        InvalidRecord as InvalidRecord,
+    )
+    from runlake.errors import (
+        InvalidTableName as InvalidTableName,
+    )
+    from runlake.errors import (
+        LakeError as LakeError,
+    )
+    from runlake.errors import (
+        LockTimeout as LockTimeout,
+    )
+    from runlake.errors import (
+        StorageError as StorageError,
+    )
+    from runlake.errors import (
+        UnknownColumn as UnknownColumn,
+    )
+    from runlake.export import (
+        ExportOptions as ExportOptions,
+    )
+    from runlake.export import (
+        ExportResult as ExportResult,
+    )
+    from runlake.export import (
+        export_frame as export_frame,
+    )
+    from runlake.importers import (
+        ImportReport as ImportReport,
+    )
+    from runlake.importers import (
+        import_images as import_images,
+    )
+    from runlake.importers import (
+        import_stablenew as import_stablenew,
+    )
+    from runlake.lake import (
+        Lake as Lake,
+    )
     from runlake.learning import (
-        Backend,
-        DemoResult,
-        Experiment,
-        GenerationResult,
-        JobEvent,
-        JobResult,
-        JobService,
-        LearningController,
-        LearningJobContext,
-        LearningRecord,
-        NormalizedJobRecord,
-        NumericRange,
-        OfflineBackend,
-        PipelineController,
-        PipelineRunner,
-        RandomizerPlan,
-        RatingRecord,
-        RunResult,
-        VariantState,
-        VariantStatus,
-        WebUIBackend,
-        plan_sweep,
-        run_demo,
-        value_range,
+        Backend as Backend,
     )
-    from runlake.records import Infotext, format_infotext, parse_infotext
+    from runlake.learning import (
+        DemoResult as DemoResult,
+    )
+    from runlake.learning import (
+        Experiment as Experiment,
+    )
+    from runlake.learning import (
+        GenerationResult as GenerationResult,
+    )
+    from runlake.learning import (
+        JobEvent as JobEvent,
+    )
+    from runlake.learning import (
+        JobResult as JobResult,
+    )
+    from runlake.learning import (
+        JobService as JobService,
+    )
+    from runlake.learning import (
+        LearningController as LearningController,
+    )
+    from runlake.learning import (
+        LearningJobContext as LearningJobContext,
+    )
+    from runlake.learning import (
+        LearningRecord as LearningRecord,
+    )
+    from runlake.learning import (
+        NormalizedJobRecord as NormalizedJobRecord,
+    )
+    from runlake.learning import (
+        NumericRange as NumericRange,
+    )
+    from runlake.learning import (
+        OfflineBackend as OfflineBackend,
+    )
+    from runlake.learning import (
+        PipelineController as PipelineController,
+    )
+    from runlake.learning import (
+        PipelineRunner as PipelineRunner,
+    )
+    from runlake.learning import (
+        RandomizerPlan as RandomizerPlan,
+    )
+    from runlake.learning import (
+        RatingRecord as RatingRecord,
+    )
+    from runlake.learning import (
+        RunResult as RunResult,
+    )
+    from runlake.learning import (
+        VariantState as VariantState,
+    )
+    from runlake.learning import (
+        VariantStatus as VariantStatus,
+    )
+    from runlake.learning import (
+        WebUIBackend as WebUIBackend,
+    )
+    from runlake.learning import (
+        plan_sweep as plan_sweep,
+    )
+    from runlake.learning import (
+        run_demo as run_demo,
+    )
+    from runlake.learning import (
+        value_range as value_range,
+    )
+    from runlake.records import (
+        Infotext as Infotext,
+    )
+    from runlake.records import (
+        format_infotext as format_infotext,
+    )
+    from runlake.records import (
+        parse_infotext as parse_infotext,
+    )
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""The analyst's commands: ``compare``, ``query`` and ``stats``.
+"""The analyst's commands: ``compare``, ``query``, ``stats`` and ``report``.
 
 Frames are printed as a rich table on a terminal and as CSV when piped, unless ``--format``
 says otherwise, so ``runlake compare ... | other-tool`` gets machine-readable text.
@@ -6,25 +6,14 @@ says otherwise, so ``runlake compare ... | other-tool`` gets machine-readable te
 
 from __future__ import annotations
 
-import sys
-from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
-from rich.table import Table
 
-from runlake.analysis.comparison import DIFF_COLUMNS, STAT_COLUMNS
-from runlake.analysis.query import TableStats
-from runlake.cli.app import State, app, console
-
-
-class Format(str, Enum):
-    auto = "auto"
-    table = "table"
-    csv = "csv"
-    json = "json"
-
+from runlake.cli.render import Format, chosen, print_frame, readable_comparison, stats_frame
+from runlake.cli.session import session
 
 FormatOption = Annotated[
     Format, typer.Option("--format", help="table | csv | json (default: a table on a "
@@ -32,8 +21,8 @@ FormatOption = Annotated[
 ]
 
 
-@app.command("compare")
-def compare_command(
+def compare(
+    ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", help="Comma-separated knobs or config paths, e.g. "
                                     "sampler,steps or txt2img.hr_scale.")],
     metric: Annotated[str, typer.Option(help="Column to compare.")] = "rating",
@@ -52,17 +41,18 @@ def compare_command(
 
     Example: runlake compare --by sampler,steps --within model --min-n 3
     """
-    frame = State.lake().compare(
+    here = session(ctx)
+    frame = here.lake().compare(
         _names(by), metric, table=table, within=_names(within) if within else None,
         where=where, min_n=min_n, best="min" if lowest else "max",
     )
-    if _chosen(output) is Format.table:
+    if chosen(output) is Format.table:
         frame = readable_comparison(frame)
-    print_frame(frame, output, title=f"{metric} by {by}")
+    print_frame(here.out, frame, output, title=f"{metric} by {by}")
 
 
-@app.command()
 def query(
+    ctx: typer.Context,
     sql: Annotated[str, typer.Argument(help="A SQL query; every table is registered by name, "
                                        "plus rated_runs.")],
     output: FormatOption = Format.auto,
@@ -71,11 +61,12 @@ def query(
 
     Example: runlake query "SELECT sampler, avg(rating) AS r FROM rated_runs GROUP BY sampler"
     """
-    print_frame(State.lake().sql(sql), output, title=None)
+    here = session(ctx)
+    print_frame(here.out, here.lake().sql(sql), output, title=None)
 
 
-@app.command()
 def stats(
+    ctx: typer.Context,
     table: Annotated[str | None, typer.Argument(help="Table (default: every table).")] = None,
     output: FormatOption = Format.auto,
 ) -> None:
@@ -83,77 +74,31 @@ def stats(
 
     Example: runlake stats runs
     """
-    lake = State.lake()
+    here = session(ctx)
+    lake = here.lake()
     names = [table] if table else lake.tables()
     if not names:
-        console.print(f"the lake at {lake.root} has no tables yet", highlight=False)
+        here.out.print(f"the lake at {lake.root} has no tables yet", highlight=False)
         return
     frame = stats_frame([lake.stats(name) for name in names])
-    if _chosen(output) is Format.table:  # one column per table reads better than 20 columns
+    if chosen(output) is Format.table:  # one column per table reads better than 20 columns
         frame = frame.transpose(include_header=True, header_name="",
                                 column_names=frame["table"].to_list()).slice(1)
-    print_frame(frame.cast(pl.String) if _chosen(output) is Format.table else frame, output,
-                title="tables")
+    print_frame(here.out, frame.cast(pl.String) if chosen(output) is Format.table else frame,
+                output, title="tables")
 
 
-def stats_frame(rows: list[TableStats]) -> pl.DataFrame:
-    return pl.DataFrame([
-        {"table": s.table, "version": s.version, "records": s.records, "pending": s.pending,
-         "first_event": s.first_event, "last_event": s.last_event,
-         **{f"distinct {k}": v for k, v in s.distinct.items()}}
-        for s in rows
-    ])
+def report(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    title: Annotated[str, typer.Option(help="Title of the page.")] = "runlake report",
+) -> None:
+    """Write one static HTML file with the sweep's plots and tables (opens offline).
 
-
-def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
-    """The comparison as a person reads it: the CI as one column, a missing knob spelled out."""
-    keys = [c for c in frame.columns if c not in _STAT_COLUMNS]
-    missing = pl.col("knob_missing")
-    return frame.select(
-        *(pl.when(missing & pl.col(k).is_null()).then(pl.lit("(missing)"))
-          .otherwise(pl.col(k).cast(pl.String)).alias(k) for k in keys),
-        "n",
-        pl.col("mean").round(3),
-        pl.format("[{}, {}]", pl.col("ci_low").round(2), pl.col("ci_high").round(2))
-        .alias("95% CI"),
-        pl.col("min"), pl.col("max"), "rank",
-    )
-
-
-_STAT_COLUMNS = {*STAT_COLUMNS, *DIFF_COLUMNS}
-
-
-def _chosen(output: Format) -> Format:
-    if output is Format.auto:
-        return Format.table if sys.stdout.isatty() else Format.csv
-    return output
-
-
-def print_frame(frame: pl.DataFrame, output: Format, *, title: str | None) -> None:
-    chosen = _chosen(output)
-    if chosen is Format.csv:
-        sys.stdout.write(frame.write_csv())
-    elif chosen is Format.json:
-        sys.stdout.write(frame.write_ndjson())
-    else:
-        console.print(_rich_table(frame, title))
-
-
-def _rich_table(frame: pl.DataFrame, title: str | None) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name, dtype in frame.schema.items():
-        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
-    for row in frame.iter_rows():
-        table.add_row(*(_cell(value) for value in row))
-    return table
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1e-3 or abs(value) >= 1e5 else f"{value:.3f}"
-    return str(value)
+    Example: runlake report --out sweeps.html --title "March sweeps"
+    """
+    here = session(ctx)
+    here.out.print(f"wrote {here.lake().report(out, title=title)}", highlight=False)
 
 
 def _names(text: str) -> list[str]:

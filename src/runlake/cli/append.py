@@ -1,4 +1,4 @@
-"""The typer application, its global options, and the raw-zone commands."""
+"""The raw zone's commands: ``append``, ``status`` and ``replay-deadletter``."""
 
 from __future__ import annotations
 
@@ -7,51 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from runlake.append.ingest import append_jsonl
-from runlake.append.segments import Durability
-from runlake.append.status import LakeStatus
-from runlake.lake import Lake
-
-console = Console()
-console_err = Console(stderr=True)
-
-app = typer.Typer(
-    name="runlake",
-    help="An append-only data lake for generation-run records.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
-)
+import runlake
+from runlake.append import Durability
+from runlake.cli.render import print_ingest, print_replay, print_status
+from runlake.cli.session import session
 
 
-class State:
-    """Options given before the command, shared by every command."""
-
-    lake_path: Path | None = None
-
-    @classmethod
-    def lake(cls) -> Lake:
-        return Lake(cls.lake_path)
-
-
-@app.callback()
-def _global(
-    lake: Annotated[
-        Path | None,
-        typer.Option("--lake", help="Lake root (default: $RUNLAKE_LAKE, else ./lake).",
-                     envvar="RUNLAKE_LAKE", show_envvar=False),
-    ] = None,
-) -> None:
-    """runlake: append generation-run records, compact them, compare knobs."""
-    State.lake_path = lake
-
-
-@app.command()
 def append(
+    ctx: typer.Context,
     table: Annotated[str, typer.Argument(help="Table to append to, e.g. runs.")],
     source: Annotated[str, typer.Argument(help="A JSON Lines file, or - for stdin.")] = "-",
     durability: Annotated[
@@ -63,32 +27,29 @@ def append(
     Example: runlake append runs learning_records.jsonl
     """
     mode: Durability = _durability(durability)
-    lake = State.lake()
+    here = session(ctx)
+    lake = here.lake()
     if source == "-":
-        report = append_jsonl(lake, table, sys.stdin.buffer, durability=mode)
+        report = runlake.append_jsonl(lake, table, sys.stdin.buffer, durability=mode)
     else:
         with _open(source) as stream:
-            report = append_jsonl(lake, table, stream, durability=mode)
-    for rejection in report.rejected:
-        console_err.print(f"[yellow]line {rejection.line}:[/yellow] {rejection.reason}",
-                          highlight=False, soft_wrap=True)
-    console.print(f"appended {report.written} records to {table!r}, "
-                  f"rejected {len(report.rejected)}", highlight=False)
+            report = runlake.append_jsonl(lake, table, stream, durability=mode)
+    print_ingest(here.out, here.err, table, report)
     if report.rejected:
         raise typer.Exit(1)
 
 
-@app.command()
-def status() -> None:
+def status(ctx: typer.Context) -> None:
     """Show the lake's tables with partitions, records and bytes.
 
     Example: runlake --lake ./lake status
     """
-    print_status(State.lake().status())
+    here = session(ctx)
+    print_status(here.out, here.lake().status())
 
 
-@app.command("replay-deadletter")
 def replay_deadletter(
+    ctx: typer.Context,
     source: Annotated[
         Path | None,
         typer.Option("--from", help="Dead-letter directory (default: the lake's deadletter/; "
@@ -99,27 +60,11 @@ def replay_deadletter(
 
     Example: runlake replay-deadletter --from /tmp/runlake-deadletter-1000
     """
-    result = State.lake().replay_deadletter(source)
-    for error in result.errors:
-        console_err.print(f"[yellow]still failing:[/yellow] {error}", highlight=False)
-    console.print(f"replayed {result.replayed} records, {result.failed} still failing "
-                  f"(kept), {result.files_done} files done", highlight=False)
+    here = session(ctx)
+    result = here.lake().replay_deadletter(source)
+    print_replay(here.out, here.err, result)
     if result.failed:
         raise typer.Exit(1)
-
-
-def print_status(result: LakeStatus) -> None:
-    if not result.tables:
-        console.print(f"lake {result.root} is empty", highlight=False)
-        return
-    table = Table(title=f"lake {result.root}", title_justify="left")
-    for column in ("table", "partitions", "segments", "records", "bytes", "dates"):
-        table.add_column(column, justify="left" if column in ("table", "dates") else "right")
-    for t in result.tables:
-        dates = f"{t.first_date} .. {t.last_date}" if t.first_date else "-"
-        table.add_row(t.name, str(t.partitions), str(t.segments), f"{t.records:,}",
-                      f"{t.bytes:,}", dates)
-    console.print(table)
 
 
 def _durability(value: str) -> Durability:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -15,12 +16,11 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
-from runlake.cli.app import State, app, console
-from runlake.compaction.maintenance import OptimizeResult, VacuumResult
-from runlake.compaction.run import CompactionProgress, CompactionResult
-from runlake.compaction.run import Progress as ProgressCallback
+import runlake
+from runlake.cli.render import print_compaction, print_optimize, print_vacuum
+from runlake.cli.session import session
+from runlake.compaction import Progress as ProgressCallback
 from runlake.defaults import DEFAULT_BATCH_BYTES, DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
 
 _MIB = 1024 * 1024
@@ -34,8 +34,8 @@ LockTimeoutOption = Annotated[
 ]
 
 
-@app.command()
 def compact(
+    ctx: typer.Context,
     table: TableArgument = None,
     lock_timeout: LockTimeoutOption = None,
     batch_mb: Annotated[
@@ -48,14 +48,15 @@ def compact(
 
     Example: runlake compact runs
     """
-    with _progress_bar() as callback:
-        result = State.lake().compact(table, progress=callback, batch_bytes=batch_mb * _MIB,
-                                      lock_timeout=lock_timeout)
-    print_compaction(result)
+    here = session(ctx)
+    with _progress_bar(here.out) as callback:
+        result = here.lake().compact(table, progress=callback, batch_bytes=batch_mb * _MIB,
+                                     lock_timeout=lock_timeout)
+    print_compaction(here.out, result)
 
 
-@app.command()
 def optimize(
+    ctx: typer.Context,
     table: TableArgument = None,
     lock_timeout: LockTimeoutOption = None,
     target_mb: Annotated[
@@ -66,13 +67,13 @@ def optimize(
 
     Example: runlake optimize runs --target-mb 256
     """
-    result = State.lake().optimize(table, target_size=target_mb * _MIB,
-                                   lock_timeout=lock_timeout)
-    print_optimize(result)
+    here = session(ctx)
+    result = here.lake().optimize(table, target_size=target_mb * _MIB, lock_timeout=lock_timeout)
+    print_optimize(here.out, result)
 
 
-@app.command()
 def vacuum(
+    ctx: typer.Context,
     table: TableArgument = None,
     lock_timeout: LockTimeoutOption = None,
     retention_hours: Annotated[
@@ -95,14 +96,15 @@ def vacuum(
 
     Example: runlake vacuum runs --raw-retention-days 90 --dry-run
     """
-    result = State.lake().vacuum(table, retention_hours=retention_hours,
-                                 raw_retention_days=raw_retention_days, dry_run=dry_run,
-                                 lock_timeout=lock_timeout)
-    print_vacuum(result)
+    here = session(ctx)
+    result = here.lake().vacuum(table, retention_hours=retention_hours,
+                                raw_retention_days=raw_retention_days, dry_run=dry_run,
+                                lock_timeout=lock_timeout)
+    print_vacuum(here.out, result)
 
 
 @contextmanager
-def _progress_bar() -> Iterator[ProgressCallback | None]:
+def _progress_bar(console: Console) -> Iterator[ProgressCallback | None]:
     """A progress bar per table on a terminal; nothing otherwise."""
     if not console.is_terminal:
         yield None
@@ -112,55 +114,9 @@ def _progress_bar() -> Iterator[ProgressCallback | None]:
     with Progress(*columns, console=console, transient=True) as bar:
         tasks: dict[str, TaskID] = {}
 
-        def update(event: CompactionProgress) -> None:
+        def update(event: runlake.CompactionProgress) -> None:
             if event.table not in tasks:
                 tasks[event.table] = bar.add_task(event.table, total=event.total_bytes)
             bar.update(tasks[event.table], completed=event.done_bytes)
 
         yield update
-
-
-def print_compaction(result: CompactionResult) -> None:
-    if not result.tables:
-        console.print("nothing to compact: the lake has no tables yet", highlight=False)
-        return
-    table = Table(title=f"compacted in {result.seconds:.1f}s", title_justify="left")
-    for column in ("table", "records", "dups", "quarantined", "dates", "raw MB", "files",
-                   "version", "s"):
-        table.add_column(column, justify="left" if column == "table" else "right")
-    for t in result.tables:
-        table.add_row(t.table, f"{t.records:,}", f"{t.duplicates:,}", f"{t.quarantined:,}",
-                      str(len(t.partitions)), f"{t.bytes / 1e6:,.1f}", str(t.files),
-                      "-" if t.version is None else str(t.version), f"{t.seconds:.1f}")
-    console.print(table)
-    if result.quarantined:
-        console.print(f"[yellow]{result.quarantined} line(s) quarantined[/yellow]: see "
-                      "quarantine/<table>/ for each line, its segment, offset and reason",
-                      highlight=False)
-
-
-def print_optimize(result: OptimizeResult) -> None:
-    if not result.tables:
-        console.print("nothing to optimize: the lake has no tables yet", highlight=False)
-        return
-    table = Table(title="optimized", title_justify="left")
-    for column in ("table", "files removed", "files added", "partitions", "version"):
-        table.add_column(column, justify="left" if column == "table" else "right")
-    for t in result.tables:
-        table.add_row(t.table, str(t.files_removed), str(t.files_added), str(t.partitions),
-                      "-" if t.version is None else str(t.version))
-    console.print(table)
-
-
-def print_vacuum(result: VacuumResult) -> None:
-    if not result.tables:
-        console.print("nothing to vacuum: the lake has no tables yet", highlight=False)
-        return
-    verb = "would remove" if result.dry_run else "removed"
-    table = Table(title=f"vacuum {verb}", title_justify="left")
-    for column in ("table", "orphan files", "expired files", "raw segments", "bytes"):
-        table.add_column(column, justify="left" if column == "table" else "right")
-    for t in result.tables:
-        table.add_row(t.table, str(len(t.orphans)), str(len(t.expired)),
-                      str(len(t.raw_segments)), f"{t.bytes:,}")
-    console.print(table)

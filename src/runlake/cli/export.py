@@ -1,4 +1,4 @@
-"""The ``export`` and ``report`` commands: datasets for tuning, and the static HTML report."""
+"""The ``export`` command: datasets for tuning an LLM, with splits and a dataset card."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 
-from runlake.cli.app import State, app, console
-from runlake.export import ExportOptions, ExportResult
+import runlake
+from runlake.cli.render import print_export
+from runlake.cli.session import session
 
 # The command's defaults are the library's: one place decides them.
-_DEFAULTS = ExportOptions()
+_DEFAULTS = runlake.ExportOptions()
 
 
 class Kind(str, Enum):
@@ -22,8 +23,8 @@ class Kind(str, Enum):
     table = "table"
 
 
-@app.command("export")
-def export_command(
+def export(
+    ctx: typer.Context,
     kind: Annotated[Kind, typer.Argument(help="sft (best settings per goal), preference "
                                          "(chosen/rejected pairs) or table (Parquet rows).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (missing or empty).")],
@@ -58,32 +59,15 @@ def export_command(
 
     Example: runlake export sft --out datasets/sft --min-rating 3 --model sdxl
     """
-    options = ExportOptions(
+    options = runlake.ExportOptions(
         seed=seed, min_rating=min_rating, min_ratings_per_group=min_ratings,
         date_from=_day(date_from), date_to=_day(date_to), models=tuple(model or ()),
         preference_threshold=threshold,
     )
-    result = State.lake().export_dataset(kind.value, out, version=version, options=options,
-                                         overwrite=overwrite)
-    print_export(result)
-
-
-@app.command()
-def report(
-    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
-    title: Annotated[str, typer.Option(help="Title of the page.")] = "runlake report",
-) -> None:
-    """Write one static HTML file with the sweep's plots and tables (opens offline).
-
-    Example: runlake report --out sweeps.html --title "March sweeps"
-    """
-    console.print(f"wrote {State.lake().report(out, title=title)}", highlight=False)
-
-
-def print_export(result: ExportResult) -> None:
-    counts = ", ".join(f"{split} {n}" for split, n in result.examples.items())
-    console.print(f"exported {result.kind} to {result.out}: {counts}", highlight=False)
-    console.print(f"dataset card: {result.files[-1]}", highlight=False)
+    here = session(ctx)
+    result = here.lake().export_dataset(kind.value, out, version=version, options=options,
+                                        overwrite=overwrite)
+    print_export(here.out, result)
 
 
 def _day(moment: datetime | None) -> date | None:

@@ -1,4 +1,4 @@
-"""The ``runlake`` command: parse, call one library function, print.
+"""``main``: the ``runlake`` command's entry point, and the one place errors become exit codes.
 
 Errors become one red line on stderr and an exit code, never a traceback:
 0 success, 1 bad input or a failed operation, 2 usage error, 3 a lock held by another process.
@@ -7,12 +7,11 @@ Errors become one red line on stderr and an exit code, never a traceback:
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
-import runlake.cli.compaction  # registers the compact, optimize and vacuum commands
-import runlake.cli.export  # registers export and report
-import runlake.cli.learning  # registers import and demo
-import runlake.cli.query  # noqa: F401  (registers compare, query and stats)
-from runlake.cli.app import app, console_err
+from rich.console import Console
+
+from runlake.cli.app import app
 from runlake.errors import LakeError, LockTimeout
 
 EXIT_FAILED = 1
@@ -20,10 +19,10 @@ EXIT_LOCKED = 3
 EXIT_INTERRUPTED = 130
 
 
-def main() -> None:
-    """Entry point of the ``runlake`` script."""
+def main(args: Sequence[str] | None = None) -> None:
+    """Run the ``runlake`` command with ``args`` (default: the process's arguments)."""
     try:
-        app(prog_name="runlake")
+        app(args=None if args is None else list(args), prog_name="runlake")
     except LockTimeout as exc:
         _fail(str(exc), EXIT_LOCKED)
     except LakeError as exc:
@@ -35,8 +34,5 @@ def main() -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    console_err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     sys.exit(code)
-
-
-__all__ = ["app", "main"]

@@ -1,0 +1,53 @@
+"""The Typer application: the global ``--lake`` option, and every command, registered here.
+
+Commands are listed once, below, in the order of the data's path; each lives in the module
+of its stage. Registering them here (rather than by importing modules for their side
+effects) keeps the list in one place and the order independent of imports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runlake.cli import analysis, append, compaction, export, importers, learning
+from runlake.cli.session import Session
+
+app = typer.Typer(
+    name="runlake",
+    help="An append-only data lake for generation-run records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    lake: Annotated[
+        Path | None,
+        typer.Option("--lake", help="Lake root (default: $RUNLAKE_LAKE, else ./lake).",
+                     envvar="RUNLAKE_LAKE", show_envvar=False),
+    ] = None,
+) -> None:
+    """runlake: append generation-run records, compact them, compare knobs."""
+    ctx.obj = Session(lake)
+
+
+app.command()(append.append)
+app.command()(append.status)
+app.command("replay-deadletter")(append.replay_deadletter)
+app.command()(compaction.compact)
+app.command()(compaction.optimize)
+app.command()(compaction.vacuum)
+app.command()(analysis.compare)
+app.command()(analysis.query)
+app.command()(analysis.stats)
+app.command()(analysis.report)
+app.command()(export.export)
+app.add_typer(importers.import_app, name="import")
+app.command()(learning.demo)

@@ -1,0 +1,193 @@
+"""Every printer of the command line: rich tables on a terminal, CSV or JSON when piped.
+
+Printers take the console to print on (the invocation's, from its session) and a result the
+library returned; none of them computes anything the library could.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+import runlake
+from runlake.analysis import DIFF_COLUMNS, STAT_COLUMNS, TableStats
+
+
+class Format(str, Enum):
+    auto = "auto"
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+# -- append ---------------------------------------------------------------------------------
+
+
+def print_status(out: Console, result: runlake.LakeStatus) -> None:
+    if not result.tables:
+        out.print(f"lake {result.root} is empty", highlight=False)
+        return
+    table = Table(title=f"lake {result.root}", title_justify="left")
+    for column in ("table", "partitions", "segments", "records", "bytes", "dates"):
+        table.add_column(column, justify="left" if column in ("table", "dates") else "right")
+    for t in result.tables:
+        dates = f"{t.first_date} .. {t.last_date}" if t.first_date else "-"
+        table.add_row(t.name, str(t.partitions), str(t.segments), f"{t.records:,}",
+                      f"{t.bytes:,}", dates)
+    out.print(table)
+
+
+def print_ingest(out: Console, err: Console, table: str, report: runlake.IngestReport) -> None:
+    for rejection in report.rejected:
+        err.print(f"[yellow]line {rejection.line}:[/yellow] {rejection.reason}",
+                  highlight=False, soft_wrap=True)
+    out.print(f"appended {report.written} records to {table!r}, "
+              f"rejected {len(report.rejected)}", highlight=False)
+
+
+def print_replay(out: Console, err: Console, result: runlake.ReplayResult) -> None:
+    for error in result.errors:
+        err.print(f"[yellow]still failing:[/yellow] {error}", highlight=False)
+    out.print(f"replayed {result.replayed} records, {result.failed} still failing "
+              f"(kept), {result.files_done} files done", highlight=False)
+
+
+# -- compaction -----------------------------------------------------------------------------
+
+
+def print_compaction(out: Console, result: runlake.CompactionResult) -> None:
+    if not result.tables:
+        out.print("nothing to compact: the lake has no tables yet", highlight=False)
+        return
+    table = Table(title=f"compacted in {result.seconds:.1f}s", title_justify="left")
+    for column in ("table", "records", "dups", "quarantined", "dates", "raw MB", "files",
+                   "version", "s"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for t in result.tables:
+        table.add_row(t.table, f"{t.records:,}", f"{t.duplicates:,}", f"{t.quarantined:,}",
+                      str(len(t.partitions)), f"{t.bytes / 1e6:,.1f}", str(t.files),
+                      "-" if t.version is None else str(t.version), f"{t.seconds:.1f}")
+    out.print(table)
+    if result.quarantined:
+        out.print(f"[yellow]{result.quarantined} line(s) quarantined[/yellow]: see "
+                  "quarantine/<table>/ for each line, its segment, offset and reason",
+                  highlight=False)
+
+
+def print_optimize(out: Console, result: runlake.OptimizeResult) -> None:
+    if not result.tables:
+        out.print("nothing to optimize: the lake has no tables yet", highlight=False)
+        return
+    table = Table(title="optimized", title_justify="left")
+    for column in ("table", "files removed", "files added", "partitions", "version"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for t in result.tables:
+        table.add_row(t.table, str(t.files_removed), str(t.files_added), str(t.partitions),
+                      "-" if t.version is None else str(t.version))
+    out.print(table)
+
+
+def print_vacuum(out: Console, result: runlake.VacuumResult) -> None:
+    if not result.tables:
+        out.print("nothing to vacuum: the lake has no tables yet", highlight=False)
+        return
+    verb = "would remove" if result.dry_run else "removed"
+    table = Table(title=f"vacuum {verb}", title_justify="left")
+    for column in ("table", "orphan files", "expired files", "raw segments", "bytes"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for t in result.tables:
+        table.add_row(t.table, str(len(t.orphans)), str(len(t.expired)),
+                      str(len(t.raw_segments)), f"{t.bytes:,}")
+    out.print(table)
+
+
+# -- analysis -------------------------------------------------------------------------------
+
+
+def chosen(output: Format) -> Format:
+    """The format ``auto`` stands for: a table on a terminal, CSV when piped."""
+    if output is Format.auto:
+        return Format.table if sys.stdout.isatty() else Format.csv
+    return output
+
+
+def print_frame(out: Console, frame: pl.DataFrame, output: Format, *, title: str | None) -> None:
+    picked = chosen(output)
+    if picked is Format.csv:
+        sys.stdout.write(frame.write_csv())
+    elif picked is Format.json:
+        sys.stdout.write(frame.write_ndjson())
+    else:
+        out.print(_rich_table(frame, title))
+
+
+def stats_frame(rows: list[TableStats]) -> pl.DataFrame:
+    return pl.DataFrame([
+        {"table": s.table, "version": s.version, "records": s.records, "pending": s.pending,
+         "first_event": s.first_event, "last_event": s.last_event,
+         **{f"distinct {k}": v for k, v in s.distinct.items()}}
+        for s in rows
+    ])
+
+
+def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
+    """The comparison as a person reads it: the CI as one column, a missing knob spelled out."""
+    keys = [c for c in frame.columns if c not in _STAT_COLUMNS]
+    missing = pl.col("knob_missing")
+    return frame.select(
+        *(pl.when(missing & pl.col(k).is_null()).then(pl.lit("(missing)"))
+          .otherwise(pl.col(k).cast(pl.String)).alias(k) for k in keys),
+        "n",
+        pl.col("mean").round(3),
+        pl.format("[{}, {}]", pl.col("ci_low").round(2), pl.col("ci_high").round(2))
+        .alias("95% CI"),
+        pl.col("min"), pl.col("max"), "rank",
+    )
+
+
+_STAT_COLUMNS = {*STAT_COLUMNS, *DIFF_COLUMNS}
+
+
+def _rich_table(frame: pl.DataFrame, title: str | None) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name, dtype in frame.schema.items():
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    for row in frame.iter_rows():
+        table.add_row(*(_cell(value) for value in row))
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1e-3 or abs(value) >= 1e5 else f"{value:.3f}"
+    return str(value)
+
+
+# -- export, importers, learning ------------------------------------------------------------
+
+
+def print_export(out: Console, result: runlake.ExportResult) -> None:
+    counts = ", ".join(f"{split} {n}" for split, n in result.examples.items())
+    out.print(f"exported {result.kind} to {result.out}: {counts}", highlight=False)
+    out.print(f"dataset card: {result.files[-1]}", highlight=False)
+
+
+def print_import(out: Console, err: Console, report: runlake.ImportReport) -> None:
+    for problem in report.problems:
+        err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False, soft_wrap=True)
+    appended = ", ".join(f"{count} to {table!r}" for table, count in report.appended.items())
+    out.print(f"appended {appended}; already present {report.already_present}; "
+              f"skipped {report.skipped}", highlight=False)
+
+
+def print_demo(out: Console, result: runlake.DemoResult, root: Path) -> None:
+    out.print(f"appended {result.runs} runs, {result.job_events} job events and "
+              f"{result.ratings} ratings to {root} ({result.failed_jobs} jobs failed, "
+              f"{result.write_failures} writes spilled)", highlight=False)
