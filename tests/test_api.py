@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import runlake
-from conftest import REPO, run_python
+from tests.helpers import REPO, run_python
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -35,6 +36,31 @@ def test_ruff_is_clean() -> None:
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "src", "tests", "bench"],
                             cwd=REPO, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_import_contracts_hold() -> None:
+    # The architecture as import-linter contracts in pyproject.toml: layers, the recording
+    # path free of table engines, and each heavy dependency fenced to its module.
+    result = subprocess.run(["lint-imports", "--no-cache"], cwd=REPO, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_public_names_are_listed_once_and_typed() -> None:
+    # _LAZY is the one list; the TYPE_CHECKING imports type checkers read must name the same.
+    tree = ast.parse((REPO / "src" / "runlake" / "__init__.py").read_text())
+    block = next(node for node in tree.body if isinstance(node, ast.If))
+    typed = {alias.asname or alias.name for node in block.body
+             if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert typed == set(runlake._LAZY)
+    for name, module in runlake._LAZY.items():
+        assert name in vars(__import__(module, fromlist=[name])), (name, module)
+
+
+def test_few_modules_at_the_top() -> None:
+    # Everything but what every stage shares lives in the folder of its stage.
+    top = {info.name for info in pkgutil.iter_modules(runlake.__path__) if not info.ispkg}
+    assert top - {"__main__"} <= {"errors", "defaults", "lake"}
 
 
 def test_recording_runs_loads_no_table_engine(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 import runlake
-from conftest import REPO
+from tests.helpers import REPO
 
 NOTEBOOKS = REPO / "notebooks"
 NAMES = ("sweep_analysis", "llm_dataset")

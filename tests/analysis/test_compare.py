@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 import runlake
-from conftest import DATA
+from tests.helpers import DATA
 
 T1, T2, T_WELCH = 12.706205, 4.302653, 2.817474
 

@@ -2,44 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 import runlake
-from conftest import run_cli
-
-RUNS = [
-    {"run_id": "r1", "base_config": {"txt2img": {"sampler_name": "Euler a", "steps": 20,
-                                                 "hr_scale": 1.5}},
-     "metadata": {"image_path": "out/1.png"}, "timestamp": "2026-03-20T10:00:00"},
-    {"run_id": "r2", "base_config": {"txt2img": {"sampler_name": "Euler a", "steps": 30,
-                                                 "hr_scale": 2.0}},
-     "metadata": {"image_path": "out/2.png"}, "timestamp": "2026-03-20T10:01:00"},
-    {"run_id": "r3", "base_config": {"txt2img": {"sampler_name": "DPM++ 2M Karras",
-                                                 "steps": 30, "hr_scale": 1.5}},
-     "metadata": {"image_path": "out/3.png", "user_rating": 5},
-     "timestamp": "2026-03-20T10:02:00"},
-    {"run_id": "r4", "base_config": {"txt2img": {"steps": 30}},
-     "metadata": {"image_path": "out/4.png"}, "timestamp": "2026-03-20T10:03:00"},
-]
-RATINGS = [
-    {"run_id": "r1", "rating": 2, "timestamp": "2026-03-20T11:00:00"},
-    {"run_id": None, "image_path": "out/2.png", "rating": 4, "timestamp": "2026-03-20T11:00:00"},
-    {"run_id": "r4", "rating": 3, "timestamp": "2026-03-20T11:00:00"},
-]
-
-
-@pytest.fixture
-def rated_lake(lake: runlake.Lake) -> runlake.Lake:
-    lake.append_many("runs", RUNS[:2])
-    lake.compact("runs")
-    lake.append_many("runs", RUNS[2:])  # half compacted, half in the raw tail
-    lake.append_many("ratings", RATINGS)
-    return lake
+from tests.helpers import invoke
 
 
 def test_rated_runs_links_by_run_id_and_image_path(rated_lake: runlake.Lake) -> None:
@@ -81,42 +49,10 @@ def test_stats(rated_lake: runlake.Lake) -> None:
         "2026-03-20T10:00:00")
 
 
-def test_compare_command_csv_and_json(rated_lake: runlake.Lake) -> None:
-    csv = run_cli("compare", "--by", "sampler", lake=rated_lake.root)
-    assert csv.returncode == 0, csv.stderr
-    frame = pl.read_csv(io.StringIO(csv.stdout))
-    assert frame["sampler"].to_list() == ["DPM++ 2M", "Euler a", None]
-    assert frame["mean"].to_list() == [5.0, 3.0, 3.0]
-    as_json = run_cli("compare", "--by", "steps", "--format", "json", "--min-n", "2",
-                      lake=rated_lake.root)
-    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
-    assert [(r["steps"], r["n"]) for r in rows] == [(30, 3)]
-
-
-def test_compare_command_table_and_errors(rated_lake: runlake.Lake) -> None:
-    table = run_cli("compare", "--by", "sampler", "--format", "table", lake=rated_lake.root)
-    assert table.returncode == 0
-    assert "(missing)" in table.stdout and "95% CI" in table.stdout
-    typo = run_cli("compare", "--by", "samplr", lake=rated_lake.root)
-    assert typo.returncode == 1
-    assert typo.stderr.strip() == "error: no column 'samplr' (nor 'config.samplr'); did you " \
-        "mean 'sampler'?"
-
-
-def test_query_and_stats_commands(rated_lake: runlake.Lake) -> None:
-    result = run_cli("query", "SELECT run_id FROM runs ORDER BY run_id", lake=rated_lake.root)
-    assert result.stdout.split() == ["run_id", "r1", "r2", "r3", "r4"]
-    bad = run_cli("query", "SELEC 1", lake=rated_lake.root)
-    assert bad.returncode == 1 and "Traceback" not in bad.stderr
-    stats = run_cli("stats", "runs", "--format", "json", lake=rated_lake.root)
-    [row] = [json.loads(line) for line in stats.stdout.splitlines()]
-    assert (row["records"], row["pending"], row["distinct sampler"]) == (4, 2, 2)
-
-
 def test_scan_of_an_empty_lake(tmp_path: Path) -> None:
     lake = runlake.Lake(tmp_path)
     assert lake.sql("SELECT 1 AS one").rows() == [(1,)]
-    assert run_cli("stats", lake=tmp_path).returncode == 0
+    assert invoke("stats", lake=tmp_path).returncode == 0
 
 
 def test_asking_about_a_missing_table_says_so(tmp_path: Path) -> None:
@@ -125,10 +61,10 @@ def test_asking_about_a_missing_table_says_so(tmp_path: Path) -> None:
         lake.compare("sampler")
     with pytest.raises(runlake.EmptyLake, match="has no table 'runs' yet"):
         lake.stats("runs")
-    result = run_cli("compare", "--by", "sampler", lake=tmp_path)
+    result = invoke("compare", "--by", "sampler", lake=tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("error: the lake at") and "Traceback" not in result.stderr
-    assert "nothing to compact" in run_cli("compact", lake=tmp_path).stdout
+    assert "nothing to compact" in invoke("compact", lake=tmp_path).stdout
     for maintain in (lake.compact, lake.optimize, lake.vacuum):
         with pytest.raises(runlake.EmptyLake, match="has no table 'runz' yet"):
             maintain("runz")

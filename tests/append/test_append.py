@@ -13,9 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import runlake
-from conftest import run_python
 from runlake.records.envelope import event_time_text, format_time, parse_event_time
-from runlake.storage import LOCK_NAME
+from tests.helpers import run_python
 
 
 def stored(lake: runlake.Lake, table: str = "runs") -> list[runlake.StoredRecord]:
@@ -79,15 +78,6 @@ def test_missing_timestamp_means_now(lake: runlake.Lake) -> None:
     after = datetime.now(timezone.utc)
     [got] = stored(lake)
     assert before - timedelta(milliseconds=1) <= got.event_time <= after
-
-
-def test_layout_on_disk(lake: runlake.Lake) -> None:
-    lake.append("runs", {"timestamp": "2026-03-22T00:30:00+01:00"})
-    partition = lake.root / "raw" / "runs" / "date=2026-03-21"
-    assert sorted(p.name for p in partition.iterdir()) == [LOCK_NAME, "seg-000001.jsonl"]
-    line = (partition / "seg-000001.jsonl").read_bytes()
-    assert line.endswith(b"\n") and line.count(b"\n") == 1
-    assert set(orjson.loads(line)) == {"record_id", "event_time", "ingested_at", "record"}
 
 
 @dataclasses.dataclass
@@ -253,17 +243,6 @@ def test_durability_none_buffers_until_flush(lake: runlake.Lake) -> None:
 def test_unknown_durability_is_rejected(lake: runlake.Lake) -> None:
     with pytest.raises(runlake.InvalidOption, match="durability"):
         lake.append("runs", {}, durability="sometimes")  # type: ignore[arg-type]
-
-
-def test_lake_root_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("RUNLAKE_LAKE", raising=False)
-    assert runlake.Lake().root == Path("lake")
-    assert not (tmp_path / "lake").exists()  # created on first write only
-    runlake.Lake().append("runs", {})
-    assert (tmp_path / "lake" / "raw" / "runs").is_dir()
-    monkeypatch.setenv("RUNLAKE_LAKE", str(tmp_path / "elsewhere"))
-    assert runlake.Lake().root == tmp_path / "elsewhere"
 
 
 def test_status_counts(lake: runlake.Lake) -> None:

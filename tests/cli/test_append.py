@@ -1,12 +1,13 @@
-"""The command line for the raw zone: append, status, replay-deadletter, errors."""
+"""The command line for the raw zone: append, status, replay-deadletter, errors (in process,
+but for the exit codes and stderr of a real process)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import runlake
-from conftest import run_cli
 from runlake.append import spill
+from tests.helpers import invoke, run_cli
 
 
 def test_append_reports_bad_lines_by_number(tmp_path: Path) -> None:
@@ -18,7 +19,7 @@ def test_append_reports_bad_lines_by_number(tmp_path: Path) -> None:
         "",
         '{"model": "sd15", "timestamp": "2026-03-22T00:30:00+01:00"}',
     ])
-    result = run_cli("append", "runs", "-", stdin=lines, lake=tmp_path)
+    result = invoke("append", "runs", "-", stdin=lines, lake=tmp_path)
     assert result.returncode == 1
     assert "appended 2 records to 'runs', rejected 3" in result.stdout
     assert "line 2: not valid JSON" in result.stderr
@@ -31,11 +32,11 @@ def test_append_reports_bad_lines_by_number(tmp_path: Path) -> None:
 
 def test_append_from_a_file_then_status(tmp_path: Path, samples: Path) -> None:
     lake_root = tmp_path / "lake"
-    result = run_cli("append", "runs", str(samples / "stablenew_learning_records.jsonl"),
+    result = invoke("append", "runs", str(samples / "stablenew_learning_records.jsonl"),
                      lake=lake_root)
     assert result.returncode == 0, result.stderr
     assert "appended 7 records to 'runs', rejected 0" in result.stdout
-    status = run_cli("status", lake=lake_root)
+    status = invoke("status", lake=lake_root)
     assert status.returncode == 0, status.stderr
     row = next(line for line in status.stdout.splitlines() if "runs" in line)
     assert "7" in row.split() or "│ 7 " in row or " 7 " in row
@@ -43,6 +44,7 @@ def test_append_from_a_file_then_status(tmp_path: Path, samples: Path) -> None:
 
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    # A real process: what a user's shell sees (exit codes, no traceback on stderr).
     bad_table = run_cli("append", "../etc", "-", stdin="{}", lake=tmp_path)
     assert bad_table.returncode == 1
     assert bad_table.stderr.strip().startswith("error: invalid table name '../etc'")
@@ -55,7 +57,7 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
 
 
 def test_empty_lake_status(tmp_path: Path) -> None:
-    result = run_cli("status", lake=tmp_path / "none")
+    result = invoke("status", lake=tmp_path / "none")
     assert result.returncode == 0
     assert "is empty" in result.stdout
 
@@ -65,7 +67,7 @@ def test_replay_deadletter_command(tmp_path: Path) -> None:
     spill(lake.paths.deadletter, "runs", "id-1", {"x": 1}, "disk full")
     spill(lake.paths.deadletter, "runs", "id-2", {"x": float("nan")}, "invalid",
           replayable=False)
-    result = run_cli("replay-deadletter", lake=tmp_path)
+    result = invoke("replay-deadletter", lake=tmp_path)
     assert result.returncode == 1
     assert "replayed 1 records, 1 still failing" in result.stdout
     assert "id-2" in result.stderr
@@ -73,10 +75,10 @@ def test_replay_deadletter_command(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
-    top = run_cli("--help")
+    top = invoke("--help")
     assert top.returncode == 0
     for command in ("append", "status", "replay-deadletter"):
         assert command in top.stdout
-        help_text = run_cli(command, "--help")
+        help_text = invoke(command, "--help")
         assert help_text.returncode == 0
         assert "Example:" in help_text.stdout

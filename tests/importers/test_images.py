@@ -8,38 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
 import runlake
-from conftest import run_cli
 from runlake import LearningRecord, import_images
-from test_import_a1111 import sample_blocks
-
-
-def save_png(path: Path, parameters: str | None, color: str = "navy") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    info = PngInfo()
-    if parameters is not None:
-        info.add_text("parameters", parameters)
-    Image.new("RGB", (16, 24), color).save(path, format="PNG", pnginfo=info)
-    return path
-
-
-@pytest.fixture
-def folder(tmp_path: Path, samples: Path) -> Path:
-    root = tmp_path / "outputs"
-    blocks = sample_blocks(samples)
-    save_png(root / "fox.png", blocks[0], "red")
-    save_png(root / "2026-03-20" / "lighthouse.PNG", blocks[1], "blue")
-    save_png(root / "2026-03-20" / "sailor.png", blocks[2], "green")
-    # Not Latin-1: Pillow stores it in an iTXt chunk, as the WebUI does.
-    save_png(root / "unicode.png", "富士山の夕焼け\nSteps: 20, Sampler: Euler a, CFG scale: 7",
-             "white")
-    save_png(root / "edited-in-gimp.png", None)  # no parameters
-    (root / "truncated.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    Image.new("RGB", (4, 4)).save(root / "photo.jpg")  # not a PNG: not looked at
-    return root
 
 
 def records(lake: runlake.Lake) -> dict[str, LearningRecord]:
@@ -125,10 +96,3 @@ def test_not_a_directory(lake: runlake.Lake, folder: Path) -> None:
         import_images(lake, folder / "fox.png")
 
 
-def test_cli_import_images(tmp_path: Path, folder: Path) -> None:
-    first = run_cli("import", "images", str(folder), lake=tmp_path / "lake")
-    assert first.returncode == 0, first.stderr
-    assert "appended 4 to 'runs'; already present 0; skipped 2" in first.stdout
-    assert "truncated.png" in first.stderr
-    again = run_cli("import", "images", str(folder), lake=tmp_path / "lake")
-    assert "appended 0 to 'runs'; already present 4; skipped 2" in again.stdout

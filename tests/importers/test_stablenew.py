@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 import runlake
-from conftest import run_cli
 from runlake import import_stablenew
 
 UTC = dt.timezone.utc
@@ -122,19 +121,6 @@ def test_a_missing_file_is_an_import_error(lake: runlake.Lake, tmp_path: Path) -
         import_stablenew(lake, tmp_path / "missing.jsonl")
     with pytest.raises(runlake.ImportFailed):
         import_stablenew(lake, tmp_path)
-
-
-def test_cli_import_stablenew(tmp_path: Path, samples: Path) -> None:
-    source = str(samples / "stablenew_learning_records.jsonl")
-    first = run_cli("import", "stablenew", source, lake=tmp_path / "lake")
-    assert first.returncode == 0, first.stderr
-    assert "appended 7 to 'runs', 5 to 'ratings'; already present 0; skipped 0" in first.stdout
-    again = run_cli("import", "stablenew", source, lake=tmp_path / "lake")
-    assert "appended 0 to 'runs', 0 to 'ratings'; already present 7" in again.stdout
-    missing = run_cli("import", "stablenew", str(tmp_path / "nope"), lake=tmp_path / "lake")
-    assert missing.returncode == 1
-    assert missing.stderr.startswith("error: cannot read StableNew log")
-    assert "Traceback" not in missing.stderr
 
 
 def test_reimport_after_compaction_and_raw_vacuum_appends_nothing(

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import runlake
-from conftest import run_cli
 from runlake import VariantStatus, run_demo
 
 GRID_CELLS = 3 * 4 * 3  # models x samplers x CFG scales
@@ -79,20 +78,6 @@ def test_progress_is_reported_per_job(lake: runlake.Lake) -> None:
 def test_seeds_must_be_positive(lake: runlake.Lake) -> None:
     with pytest.raises(runlake.InvalidOption):
         run_demo(lake, seeds=0)
-
-
-def test_cli_demo(tmp_path: Path) -> None:
-    result = run_cli("demo", "--seeds", "1", lake=tmp_path / "lake")
-    assert result.returncode == 0, result.stderr
-    assert "appended 41 runs, 123 job events and 41 ratings" in result.stdout
-    assert len(list((tmp_path / "lake" / "demo_images").glob("*.png"))) == 41
-    assert "rating by sampler" in result.stdout and "rating by cfg_scale" in result.stdout
-    for sampler in ("Euler a", "DPM++ 2M", "DPM++ SDE", "UniPC"):
-        assert sampler in result.stdout
-    lake = runlake.Lake(tmp_path / "lake")
-    for table in ("runs", "jobs", "ratings"):
-        assert (lake.root / "tables" / table / "_delta_log").is_dir()
-        assert lake.stats(table).pending == 0  # everything was compacted
 
 
 def test_the_lake_agrees_with_the_ratings_the_demo_gave(lake: runlake.Lake) -> None:

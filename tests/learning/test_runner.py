@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 
 import runlake
-from conftest import run_python
 from runlake import (
     LearningRecord,
     OfflineBackend,
@@ -23,6 +22,7 @@ from runlake import (
 )
 from runlake.learning.backends import GenerationResult
 from runlake.learning.configs import Stage
+from tests.helpers import run_python
 
 BASE: dict[str, Any] = {
     "txt2img": {"model": "juggernautXL_v9.safetensors", "prompt": "a fox", "steps": 20,

@@ -69,35 +69,6 @@ def test_default_limit_is_16_mib(lake: runlake.Lake) -> None:
         lake.append("runs", {"x": "y" * (16 * 1024 * 1024)})
 
 
-@pytest.mark.parametrize(
-    "name", ["../etc", "Runs", "a/b", "", "1runs", "_runs", "runs-2", "r" * 64, "runs ", "rüns",
-             None, 7],
-)
-def test_invalid_table_names(lake: runlake.Lake, name: Any) -> None:
-    with pytest.raises(runlake.InvalidTableName, match="invalid table name"):
-        lake.append(name, {})
-    with pytest.raises(runlake.InvalidTableName):
-        lake.append_many(name, [{}])
-    with pytest.raises(runlake.InvalidTableName):
-        lake.writer(name)
-    assert not lake.root.exists()
-
-
-@pytest.mark.parametrize("name", ["runs", "r", "a" + "b" * 62, "job_events_2"])
-def test_valid_table_names(lake: runlake.Lake, name: str) -> None:
-    lake.append(name, {})
-    assert lake.tables() == [name]
-
-
-def test_nothing_from_a_record_becomes_a_path(lake: runlake.Lake) -> None:
-    lake.append("runs", {"record_id": "../../escape", "date": "../x", "table": "/etc",
-                         "timestamp": "2026-03-20T00:00:00"})
-    files = sorted(p.relative_to(lake.root).as_posix() for p in lake.root.rglob("*")
-                   if p.is_file())
-    assert files == ["raw/runs/date=2026-03-20/.append.lock",
-                     "raw/runs/date=2026-03-20/seg-000001.jsonl"]
-
-
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1)
     | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

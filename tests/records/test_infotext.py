@@ -10,12 +10,7 @@ from hypothesis import strategies as st
 
 from runlake import Infotext, format_infotext, parse_infotext
 from runlake.records.infotext import split_sampler
-
-
-def sample_blocks(samples: Path) -> list[str]:
-    text = (samples / "a1111_infotext.txt").read_text()
-    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-    return [block.strip("\n") for block in body.split("\n----\n")]
+from tests.records.helpers import sample_blocks
 
 
 def test_sample_with_hires_lora_and_quoted_value(samples: Path) -> None:

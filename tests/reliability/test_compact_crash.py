@@ -15,8 +15,8 @@ import pytest
 from deltalake import DeltaTable
 
 import runlake
-from conftest import run_cli, run_python
 from runlake.compaction.offsets import snapshot
+from tests.helpers import run_cli, run_python
 
 WRITER = """
 import sys, time, runlake
@@ -140,30 +140,6 @@ def test_a_second_compactor_waits_then_exits_with_code_3(lake: runlake.Lake) -> 
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     assert lake.compact("runs", lock_timeout=5).records == 1  # a dead holder frees it
-
-
-def test_cli_compact_optimize_vacuum(lake: runlake.Lake, samples: Path) -> None:
-    appended = run_cli("append", "runs", str(samples / "stablenew_learning_records.jsonl"),
-                       lake=lake.root)
-    assert appended.returncode == 0, appended.stderr
-    done = run_cli("compact", lake=lake.root)
-    assert done.returncode == 0, done.stderr
-    assert "runs" in done.stdout
-    assert "7" in done.stdout
-    segment = next((lake.root / "raw" / "runs").rglob("seg-*.jsonl"))
-    with segment.open("ab") as handle:
-        handle.write(b"not json\n")
-    done = run_cli("compact", "runs", lake=lake.root)
-    assert done.returncode == 0
-    assert "1 line(s) quarantined" in done.stdout
-    optimized = run_cli("optimize", "runs", lake=lake.root)
-    assert optimized.returncode == 0, optimized.stderr
-    vacuumed = run_cli("vacuum", "runs", "--dry-run", lake=lake.root)
-    assert vacuumed.returncode == 0, vacuumed.stderr
-    assert "would remove" in vacuumed.stdout
-    bad = run_cli("compact", "Bad-Name", lake=lake.root)
-    assert bad.returncode == 1
-    assert "invalid table name" in bad.stderr
 
 
 def test_polars_reads_the_table_without_runlake(lake: runlake.Lake) -> None:

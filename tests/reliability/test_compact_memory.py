@@ -19,7 +19,7 @@ import orjson
 import pytest
 
 import runlake
-from conftest import run_python
+from tests.helpers import run_python
 
 MEASURE = """
 import json, resource, sys, psutil

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import runlake
-from conftest import run_python
 from runlake.append import spill
+from tests.helpers import run_python
 
 # Root bypasses file permissions through these capabilities; without them it meets EACCES
 # like any user (setpriv, from util-linux, drops them for the child it runs).

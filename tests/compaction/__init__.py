@@ -1,0 +1,1 @@
+"""Tests of compaction/: the commit protocol, normalization, schema drift across compactions."""

@@ -1,0 +1,2 @@
+"""Tests of export/: datasets from frames and from lakes (snapshots, provenance, byte-identical
+repeats)."""

@@ -1,0 +1,1 @@
+"""Tests of importers/: StableNew logs and PNG folders, idempotent re-imports."""

@@ -1,0 +1,1 @@
+"""Tests of learning/: records, runner, jobs, experiments, sweeps, backends, the demo."""

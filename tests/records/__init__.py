@@ -1,0 +1,1 @@
+"""Tests of records/: record validation and the envelope, the infotext."""

@@ -1,0 +1,1 @@
+"""Tests of storage/: the layout on disk, table names, the default root."""
