@@ -8,7 +8,6 @@ appends the same ids and compaction keeps one of each.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import orjson
 
 from runlake.append.segments import Durability
 from runlake.errors import LakeError
-from runlake.storage import validate_table
+from runlake.storage import open_locked, validate_table
 
 _SPILL_LOCK = threading.Lock()
 _LOOSE = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
@@ -45,23 +44,13 @@ def spill(directory: Path, table: str, record_id: str, record: object, reason: s
     path = directory / validate_table(table) / f"{now:%Y-%m-%d}-{os.getpid()}.jsonl"
     with _SPILL_LOCK:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = _open_locked(path)
+        fd = open_locked(path)
         try:
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)  # closing releases the flock
     return path
-
-
-def _open_locked(path: Path) -> int:
-    """Open ``path`` for append holding its flock; reopen if a replay removed it meanwhile."""
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        if os.fstat(fd).st_nlink:
-            return fd
-        os.close(fd)
 
 
 @dataclass
@@ -96,7 +85,7 @@ def replay(lake: Appends, directory: Path) -> ReplayResult:
     """
     result = ReplayResult()
     for path in spill_files(directory):
-        fd = _open_locked(path)  # a spilling writer waits, then reopens a fresh file
+        fd = open_locked(path)  # a spilling writer waits, then reopens a fresh file
         try:
             keep = list(_replay_lines(lake, path, _read_all(fd), result))
             _rewrite_or_remove(path, keep)

@@ -21,7 +21,7 @@ from runlake.append.reader import SegmentSlice
 from runlake.compaction.offsets import segment_key
 
 _STEP = 1 << 20
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,11 @@ def _batch(chunks: list[tuple[str, int, memoryview]]) -> Batch:
 
 
 def pipelined(
-    batches: Iterable[Batch], pool: Executor, work: Callable[[Batch], T], *, ahead: int
-) -> Iterator[tuple[Batch, T]]:
+    batches: Iterable[Batch], pool: Executor, work: Callable[[Batch], _T], *, ahead: int
+) -> Iterator[tuple[Batch, _T]]:
     """``(batch, work(batch))`` in order, with up to ``ahead`` batches worked on in ``pool``
     at once: the next batches are read and worked on while the caller handles this one."""
-    queued: deque[tuple[Batch, Future[T]]] = deque()
+    queued: deque[tuple[Batch, Future[_T]]] = deque()
     for batch in batches:
         queued.append((batch, pool.submit(work, batch)))
         if len(queued) >= ahead:

@@ -6,8 +6,9 @@ Modules, in the order a write meets them:
   segment names and listings. Nothing from a record becomes a path except the validated
   table name and the computed date.
 - ``fs``: the one ``OSError`` -> ``StorageError`` translation, fsync, file sizes.
-- ``locks``: ``partition_lock`` (a raw partition's appends) and ``table_lock`` (a table's
-  compaction, optimize and vacuum); the only module that uses ``filelock``.
+- ``locks``: ``partition_lock`` (a raw partition's appends), ``table_lock`` (a table's
+  compaction, optimize and vacuum) and ``open_locked`` (a dead-letter file); the only module
+  that uses ``filelock`` or ``flock``.
 
 Owns paths, locks and file-system errors. Imports ``runlake.errors`` and ``filelock`` only;
 every stage above may import it. Never Polars, Arrow or Delta Lake (it is on the recording
@@ -26,7 +27,7 @@ from runlake.storage.layout import (
     segment_number,
     validate_table,
 )
-from runlake.storage.locks import DEFAULT_LOCK_TIMEOUT, partition_lock, table_lock
+from runlake.storage.locks import DEFAULT_LOCK_TIMEOUT, open_locked, partition_lock, table_lock
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -37,6 +38,7 @@ __all__ = [
     "fsync_path",
     "list_segments",
     "make_dirs",
+    "open_locked",
     "partition_lock",
     "segment_name",
     "segment_number",

@@ -41,10 +41,10 @@ def storage_errors(path: Path, *, doing: str | None = None) -> Iterator[None]:
 
 def storage_error(exc: OSError, path: Path, *, doing: str | None = None) -> StorageError:
     """The :class:`StorageError` for ``exc``, raised while working on ``path``."""
-    return StorageError(f"cannot {doing or f'write {exc.filename or path}'}: {reason(exc)}")
+    return StorageError(f"cannot {doing or f'write {exc.filename or path}'}: {_reason(exc)}")
 
 
-def reason(exc: OSError) -> str:
+def _reason(exc: OSError) -> str:
     """Why an operation failed, in words that suggest the fix."""
     return _HINTS.get(exc.errno or 0, exc.strerror or str(exc))
 

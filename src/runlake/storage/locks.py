@@ -4,12 +4,16 @@
   and every reading of its segments' sizes for compaction holds it.
 - :func:`table_lock`: one table's compaction lock, shared by compaction, optimize and
   vacuum, so they never race each other.
+- :func:`open_locked`: a dead-letter file opened for appending under its own flock, so a
+  spilling writer and a replay never work on it at once.
 
 Each raises :class:`~runlake.errors.LockTimeout` after its timeout, naming what is locked.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,3 +84,14 @@ def table_lock(paths: LakePaths, table: str, timeout: float) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def open_locked(path: Path) -> int:
+    """Open ``path`` for append holding its flock (closing the descriptor releases it);
+    reopen if a replay removed the file meanwhile."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            return fd
+        os.close(fd)
