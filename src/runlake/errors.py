@@ -1,7 +1,26 @@
 """The exceptions runlake raises: one base, a few meaningful subclasses.
 
 Third-party errors (OSError, orjson, filelock, deltalake) are translated at the boundary so a
-caller only ever needs ``except runlake.LakeError``.
+caller only ever needs ``except runlake.LakeError``::
+
+    LakeError
+    ├── InvalidTableName   (also ValueError)
+    ├── InvalidOption      (also ValueError)
+    ├── InvalidRecord      (also ValueError)   names table, field and reason
+    ├── InvalidQuery       (also ValueError)
+    ├── UnknownColumn      (also KeyError)     names close matches
+    ├── CorruptLine                            names segment and offset
+    ├── LockTimeout        (also TimeoutError)
+    ├── StorageError       (also OSError)      names the path and a likely fix
+    ├── EmptyLake          (also LookupError)
+    ├── CompactionError
+    │   └── CompactionConflict
+    ├── ExportError
+    ├── ImportFailed
+    └── BackendError
+
+Where each is translated: OSError in ``storage/fs.py``, filelock's timeouts in
+``storage/locks.py``, deltalake's errors in ``compaction/deltatable.py``.
 """
 
 from __future__ import annotations
