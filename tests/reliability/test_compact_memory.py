@@ -22,13 +22,16 @@ import runlake
 from tests.helpers import run_python
 
 MEASURE = """
-import json, resource, sys, psutil
+import json, re, sys, psutil
 import runlake
 import runlake.compaction  # load the table engines (lazy in runlake) before the baseline
 lake = runlake.Lake(sys.argv[1])
 before = psutil.Process().memory_info().rss
 result = lake.compact("runs", batch_bytes=4 * 1024 * 1024)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# This process's own peak (VmHWM). ru_maxrss would also hold the parent's RSS at the fork
+# that started us (Linux keeps it across exec), so a big test worker inflated the growth.
+status = open("/proc/self/status").read()
+peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) * 1024
 print(json.dumps({"growth": peak - before, "records": result.records}))
 """
 
