@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 
 from runlake.cli.render import Format, chosen, print_frame, readable_comparison, stats_frame
@@ -80,6 +79,8 @@ def stats(
     if not names:
         here.out.print(f"the lake at {lake.root} has no tables yet", highlight=False)
         return
+    import polars as pl  # here, not at the top: --help and other commands never load it
+
     frame = stats_frame([lake.stats(name) for name in names])
     if chosen(output) is Format.table:  # one column per table reads better than 20 columns
         frame = frame.transpose(include_header=True, header_name="",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import runlake
-from runlake.append import Durability
 from runlake.cli.render import print_ingest, print_replay, print_status
 from runlake.cli.session import session
+
+if TYPE_CHECKING:  # the raw zone (filelock, orjson) loads when a command runs, not for --help
+    from runlake.append import Durability
 
 
 def append(

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 import runlake
 from runlake.cli.render import print_compaction, print_optimize, print_vacuum
 from runlake.cli.session import session
-from runlake.compaction import Progress as ProgressCallback
 from runlake.defaults import DEFAULT_BATCH_BYTES, DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
+
+if TYPE_CHECKING:  # the compaction stage loads Polars, Arrow and Delta Lake: only when run
+    from rich.progress import TaskID
+
+    from runlake.compaction import Progress as ProgressCallback
 
 _MIB = 1024 * 1024
 TableArgument = Annotated[
@@ -109,6 +105,14 @@ def _progress_bar(console: Console) -> Iterator[ProgressCallback | None]:
     if not console.is_terminal:
         yield None
         return
+    from rich.progress import (  # only a terminal needs it: --help and pipes never load it
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:

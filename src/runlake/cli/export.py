@@ -12,9 +12,14 @@ import typer
 import runlake
 from runlake.cli.render import print_export
 from runlake.cli.session import session
+from runlake.defaults import (
+    DEFAULT_EXPORT_SEED,
+    DEFAULT_MIN_RATINGS_PER_GROUP,
+    DEFAULT_PREFERENCE_THRESHOLD,
+)
 
-# The command's defaults are the library's: one place decides them.
-_DEFAULTS = runlake.ExportOptions()
+# The command's defaults are the library's, from runlake.defaults: one place decides them,
+# and `--help` need not import the export stage (Polars) to show them.
 
 
 class Kind(str, Enum):
@@ -31,12 +36,13 @@ def export(
     version: Annotated[int | None, typer.Option(
         "--version", help="Runs table version to read (ratings as of its commit); default: "
         "the fresh view, uncompacted records included.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the group-aware split.")] = _DEFAULTS.seed,
+    seed: Annotated[int, typer.Option(help="Seed of the group-aware split.")
+                    ] = DEFAULT_EXPORT_SEED,
     min_rating: Annotated[float | None, typer.Option(
         "--min-rating", help="Keep examples rated at least this.")] = None,
     min_ratings: Annotated[int, typer.Option(
         "--min-ratings", help="Keep settings groups with at least this many ratings.")
-    ] = _DEFAULTS.min_ratings_per_group,
+    ] = DEFAULT_MIN_RATINGS_PER_GROUP,
     date_from: Annotated[datetime | None, typer.Option(
         "--from", help="First UTC date of runs to keep.", formats=["%Y-%m-%d"],
         metavar="YYYY-MM-DD")
@@ -49,7 +55,7 @@ def export(
         "--model", help="Keep runs of this model (repeat for several).", metavar="MODEL")] = None,
     threshold: Annotated[float, typer.Option(
         help="Preference pairs: the least difference of mean ratings.")
-    ] = _DEFAULTS.preference_threshold,
+    ] = DEFAULT_PREFERENCE_THRESHOLD,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace a previous export in --out.")] = False,
 ) -> None:

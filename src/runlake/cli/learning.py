@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 
 import runlake
 from runlake.cli.render import (
@@ -35,6 +34,8 @@ def demo(
 
     Example: runlake --lake /tmp/lake demo --seeds 3
     """
+    from rich.progress import Progress  # here: --help need not load it
+
     here = session(ctx)
     lake = here.lake()
     with Progress(console=here.out, transient=True) as bar:

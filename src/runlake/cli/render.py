@@ -2,6 +2,9 @@
 
 Printers take the console to print on (the invocation's, from its session) and a result the
 library returned; none of them computes anything the library could.
+
+Polars and the analysis stage are imported by the printers of frames only: ``--help``,
+``status`` and the other commands that print no frame never load them (``bench/cli.py``).
 """
 
 from __future__ import annotations
@@ -9,13 +12,17 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
 import runlake
-from runlake.analysis import DIFF_COLUMNS, STAT_COLUMNS, TableStats
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from runlake.analysis import TableStats
 
 
 class Format(str, Enum):
@@ -127,6 +134,8 @@ def print_frame(out: Console, frame: pl.DataFrame, output: Format, *, title: str
 
 
 def stats_frame(rows: list[TableStats]) -> pl.DataFrame:
+    import polars as pl
+
     return pl.DataFrame([
         {"table": s.table, "version": s.version, "records": s.records, "pending": s.pending,
          "first_event": s.first_event, "last_event": s.last_event,
@@ -137,7 +146,12 @@ def stats_frame(rows: list[TableStats]) -> pl.DataFrame:
 
 def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
     """The comparison as a person reads it: the CI as one column, a missing knob spelled out."""
-    keys = [c for c in frame.columns if c not in _STAT_COLUMNS]
+    import polars as pl
+
+    from runlake.analysis import DIFF_COLUMNS, STAT_COLUMNS
+
+    stat_columns = {*STAT_COLUMNS, *DIFF_COLUMNS}
+    keys = [c for c in frame.columns if c not in stat_columns]
     missing = pl.col("knob_missing")
     return frame.select(
         *(pl.when(missing & pl.col(k).is_null()).then(pl.lit("(missing)"))
@@ -148,9 +162,6 @@ def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
         .alias("95% CI"),
         pl.col("min"), pl.col("max"), "rank",
     )
-
-
-_STAT_COLUMNS = {*STAT_COLUMNS, *DIFF_COLUMNS}
 
 
 def _rich_table(frame: pl.DataFrame, title: str | None) -> Table:

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from runlake.defaults import (
+    DEFAULT_EXPORT_SEED,
+    DEFAULT_MIN_RATINGS_PER_GROUP,
+    DEFAULT_PREFERENCE_THRESHOLD,
+)
 from runlake.errors import InvalidOption
 
 ExportKind = Literal["sft", "preference", "table"]
@@ -50,14 +55,14 @@ class ExportOptions:
     - ``system_prompt``: the system turn of every chat example.
     """
 
-    seed: int = 0
+    seed: int = DEFAULT_EXPORT_SEED
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     min_rating: float | None = None
-    min_ratings_per_group: int = 1
+    min_ratings_per_group: int = DEFAULT_MIN_RATINGS_PER_GROUP
     date_from: date | None = None
     date_to: date | None = None
     models: tuple[str, ...] = ()
-    preference_threshold: float = 1.0
+    preference_threshold: float = DEFAULT_PREFERENCE_THRESHOLD
     max_pairs_per_group: int = 100
     knobs: tuple[str, ...] = DEFAULT_KNOBS
     system_prompt: str = DEFAULT_SYSTEM_PROMPT

@@ -69,6 +69,15 @@ class LakePaths:
     def deadletter(self) -> Path:
         return self.root / "deadletter"
 
+    @property
+    def cache(self) -> Path:
+        """Derived data kept to answer faster (line counts, normalized tails); never a source
+        of truth: deleting it loses nothing but time."""
+        return self.root / "cache"
+
+    def table_cache(self, table: str) -> Path:
+        return self.cache / validate_table(table)
+
     def table(self, table: str) -> Path:
         """The Delta table directory of ``table``."""
         return self.tables / validate_table(table)
