@@ -20,7 +20,7 @@ import orjson
 
 from runlake.append.segments import Durability
 from runlake.errors import LakeError
-from runlake.storage import open_locked, validate_table
+from runlake.storage import fsync_path, make_dirs, open_locked, replace_file, validate_table
 
 _SPILL_LOCK = threading.Lock()
 _LOOSE = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
@@ -43,13 +43,15 @@ def spill(directory: Path, table: str, record_id: str, record: object, reason: s
     line = orjson.dumps(entry, default=str, option=_LOOSE)
     path = directory / validate_table(table) / f"{now:%Y-%m-%d}-{os.getpid()}.jsonl"
     with _SPILL_LOCK:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        created = make_dirs(path.parent)
         fd = open_locked(path)
         try:
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)  # closing releases the flock
+        for parent in [path.parent, *created]:  # the file's entry, and new directories'
+            fsync_path(parent)
     return path
 
 
@@ -121,9 +123,9 @@ def _replay_lines(
 
 
 def _rewrite_or_remove(path: Path, keep: list[bytes]) -> None:
-    if not keep:
-        path.unlink()
+    """Durably: a replayed record must not come back after a power cut, nor a kept one go."""
+    if keep:
+        replace_file(path, b"\n".join(keep) + b"\n")
         return
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(b"\n".join(keep) + b"\n")
-    os.replace(temporary, path)
+    path.unlink()
+    fsync_path(path.parent)

@@ -5,6 +5,17 @@ limit), terminate a torn tail left by a killed writer, make ONE ``write`` in app
 fsync when asked. One write per batch is what keeps concurrent processes from interleaving
 records (invariant 2); terminating the torn tail is what keeps a valid record from being glued
 to garbage (invariant 3).
+
+Removal and append exclude each other: ``vacuum`` unlinks a raw segment only under the
+partition's lock, after checking again that nothing was appended past what compaction
+covered. A writer that nevertheless finds its open segment unlinked (``st_nlink == 0``, an
+operator's ``rm``) drops it and lists the partition again, so an acknowledged append never
+lands in a file no directory holds.
+
+An ``"fsync"`` append is durable with its directory entries: the first time this process
+fsync-appends into a segment it did not create durably (a ``"flush"`` append or another
+process made it), it fsyncs the partition directory, and once per partition the directories
+above it, before returning.
 """
 
 from __future__ import annotations
@@ -52,17 +63,23 @@ def append_buffer(
 
 
 # Per-process memo of each partition's current segment; it saves a directory listing and a
-# stat per append. It is only a hint: it is reopened without O_CREAT and its size is checked
-# under the lock, and a vanished or full hint falls back to listing the directory.
+# stat per append. It is only a hint: it is reopened without O_CREAT, its size and link count
+# are checked under the lock, and a vanished, unlinked or full hint falls back to listing.
 _CURRENT: dict[Path, Path] = {}
+# Segments (path, device, inode) whose directory entry this process knows is durable, and
+# partitions whose ancestors it fsynced: an "fsync" append pays for directories once. The
+# path is part of the key because a removed segment's inode number may be reused.
+_DURABLE_SEGMENTS: set[tuple[Path, int, int]] = set()
+_DURABLE_PARTITIONS: set[Path] = set()
+_ANCESTORS = 3  # raw/<table>/date=...: the table directory, raw/ and the lake root
 
 
 def _append_locked(
     partition: Path, buffer: bytes | bytearray, durability: Durability, limit: int
 ) -> Path:
-    fd, segment, new = _open_segment(partition, len(buffer), limit)
+    fd, segment, info = _open_segment(partition, len(buffer), limit)
     try:
-        size = os.fstat(fd).st_size
+        size = info.st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             buffer = b"\n" + buffer  # a killed writer left a torn line: end it, never glue to it
         _write_durably(fd, buffer, size, durability)
@@ -71,29 +88,58 @@ def _append_locked(
         raise
     finally:
         os.close(fd)
-    if new and durability == "fsync":
-        fsync_path(partition)
+    if durability == "fsync":
+        _durable_entries(partition, (segment, info.st_dev, info.st_ino))
     _CURRENT[partition] = segment
     return segment
 
 
-def _open_segment(partition: Path, incoming: int, limit: int) -> tuple[int, Path, bool]:
-    """Open the segment to append to: (descriptor, path, whether it was created)."""
-    hint = _CURRENT.get(partition)
+def _durable_entries(partition: Path, segment: tuple[Path, int, int]) -> None:
+    """Make the segment's directory entry (and the partition's, up to the lake root)
+    durable, unless this process already did."""
+    if segment in _DURABLE_SEGMENTS:
+        return
+    fsync_path(partition)
+    if partition not in _DURABLE_PARTITIONS:
+        for directory in list(partition.parents)[:_ANCESTORS]:
+            fsync_path(directory)
+        _DURABLE_PARTITIONS.add(partition)
+    _DURABLE_SEGMENTS.add(segment)
+
+
+def _open_segment(
+    partition: Path, incoming: int, limit: int
+) -> tuple[int, Path, os.stat_result]:
+    """Open the segment to append to (under the partition lock): (descriptor, path, its stat
+    at opening). A segment found unlinked after opening is dropped and the partition listed
+    again: writing into it would acknowledge a record no directory holds."""
+    hint = _CURRENT.pop(partition, None)
     if hint is not None:
-        try:
-            fd = os.open(hint, os.O_RDWR | os.O_APPEND)
-        except FileNotFoundError:
-            fd = -1
-        if fd >= 0:
-            size = os.fstat(fd).st_size
-            if size == 0 or size + incoming <= limit:
-                return fd, hint, False
-            os.close(fd)
-    segment, new = _current_segment(partition, incoming, limit)
-    # O_EXCL: a new segment's name is never reused, so offsets recorded for it stay valid.
-    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | (os.O_EXCL if new else 0)
-    return os.open(segment, flags, 0o644), segment, new
+        opened = _reopen(hint, incoming, limit)
+        if opened is not None:
+            return opened
+    while True:
+        segment, new = _current_segment(partition, incoming, limit)
+        # O_EXCL: a new segment's name is never reused, so offsets recorded for it stay valid.
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | (os.O_EXCL if new else 0)
+        fd = os.open(segment, flags, 0o644)
+        info = os.fstat(fd)
+        if info.st_nlink:
+            return fd, segment, info
+        os.close(fd)  # removed between listing and opening: list again
+
+
+def _reopen(hint: Path, incoming: int, limit: int) -> tuple[int, Path, os.stat_result] | None:
+    """The hinted segment opened, if it still exists, is linked and has room."""
+    try:
+        fd = os.open(hint, os.O_RDWR | os.O_APPEND)
+    except FileNotFoundError:
+        return None
+    info = os.fstat(fd)
+    if info.st_nlink and (info.st_size == 0 or info.st_size + incoming <= limit):
+        return fd, hint, info
+    os.close(fd)
+    return None
 
 
 def _current_segment(partition: Path, incoming: int, limit: int) -> tuple[Path, bool]:

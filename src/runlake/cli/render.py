@@ -111,6 +111,11 @@ def print_vacuum(out: Console, result: runlake.VacuumResult) -> None:
         table.add_row(t.table, str(len(t.orphans)), str(len(t.expired)),
                       str(len(t.raw_segments)), f"{t.bytes:,}")
     out.print(table)
+    for t in result.tables:
+        if t.busy:
+            out.print(f"[yellow]{t.table}: kept the raw segments of {', '.join(t.busy)}: a "
+                      "writer held the partition's lock past the lock timeout (run vacuum "
+                      "again later)[/yellow]", highlight=False)
 
 
 # -- analysis -------------------------------------------------------------------------------

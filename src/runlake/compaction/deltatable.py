@@ -11,17 +11,24 @@ of the raw zone (see :mod:`runlake.compaction.offsets`), and an application tran
 ``runlake.compact.<table>`` whose version is the compaction sequence. delta-rs rejects a commit
 whose transaction's app id was committed by anyone since the snapshot it was built on, which
 is what makes a late or concurrent compactor fail instead of committing the same bytes twice.
+
+delta-rs writes a commit file (and optimize its data files) without fsync: every commit made
+here is followed by :func:`sync_commits`, and a compaction's data directories are fsynced
+before its commit, so a commit that survives a power cut finds its files.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeAlias
+from urllib.parse import unquote
 
 import orjson
 import polars as pl
@@ -32,13 +39,14 @@ from deltalake.transaction import AddAction, RemoveAction, create_table_with_add
 
 from runlake.compaction.datafiles import PARTITION, DataFile
 from runlake.errors import CompactionConflict, CompactionError
-from runlake.storage import storage_error
+from runlake.storage import fsync_path, storage_error, storage_errors
 
 METADATA_KEY = "runlake"
 APP_PREFIX = "runlake.compact."
 _NO_PARTITION = "0000-00-00"  # an overwrite filter that matches no partition
 LOG_DIR = "_delta_log"
 ID = "record_id"
+_COMMIT_FILE = re.compile(r"(\d{20})\.json")
 
 Delta: TypeAlias = DeltaTable  # what other modules call an opened table
 AppTransaction = tuple[str, int]  # an application transaction: (app id, version)
@@ -149,12 +157,14 @@ def commit(
     schema = arrow_schema(types)
     properties = _properties(metadata, transaction)
     adds = [_add(f) for f in files]
+    _sync_directories(root, {(root / f.path).parent for f in files})
     with delta_errors(root):
         if table is None:
             create_table_with_add_actions(
                 str(root), Schema.from_arrow(schema), adds, mode="error",
                 partition_by=[PARTITION], commit_properties=properties,
             )
+            sync_commits(root, 0, data_files=False)
             return 0
         mode: Literal["append", "overwrite"] = "append"
         filters = None
@@ -164,11 +174,50 @@ def commit(
             mode = "overwrite"
             filters = [(PARTITION, "in", list(replace_dates) or [_NO_PARTITION])]
         actions: list[AddAction | RemoveAction] = list(adds)
+        version = int(table.version()) + 1
         table.create_write_transaction(
             actions, mode, schema, partition_by=[PARTITION], partition_filters=filters,
             commit_properties=properties,
         )
-        return int(table.version()) + 1
+    sync_commits(root, version, data_files=False)
+    return version
+
+
+def sync_commits(root: Path, first: int, *, data_files: bool = True) -> None:
+    """fsync the commit files from version ``first`` to the latest, then ``_delta_log/`` and
+    the directories above it; with ``data_files``, first the files those commits add and
+    their directories (optimize's, which delta-rs wrote). Idempotent."""
+    log = root / LOG_DIR
+    with storage_errors(log, doing=f"make the commits in {log} durable"):
+        commits = sorted(log / name for name in os.listdir(log)
+                         if (found := _COMMIT_FILE.fullmatch(name)) and int(found[1]) >= first)
+        if data_files:
+            added = [root / name for path in commits for name in _added(path)]
+            for file in added:
+                fsync_path(file)
+            _sync_directories(root, {file.parent for file in added})
+        for path in commits:
+            fsync_path(path)
+        fsync_path(log)
+        _sync_directories(root, set())
+
+
+def _sync_directories(root: Path, directories: set[Path]) -> None:
+    """fsync ``directories`` (deepest first), then the table directory and the two above
+    it (``tables/`` and the lake root), whose entries a first commit created."""
+    with storage_errors(root, doing=f"make the directories of {root} durable"):
+        for directory in sorted(directories, key=lambda d: len(d.parts), reverse=True):
+            fsync_path(directory)
+        for directory in (root, root.parent, root.parent.parent):
+            if directory.is_dir():
+                fsync_path(directory)
+
+
+def _added(commit_file: Path) -> list[str]:
+    """The data files (relative paths) one commit file adds."""
+    with commit_file.open("rb") as handle:
+        return [unquote(orjson.loads(line)["add"]["path"]) for line in handle
+                if line.startswith(b'{"add"')]
 
 
 def _properties(metadata: dict[str, Any], transaction: AppTransaction) -> CommitProperties:
@@ -201,10 +250,13 @@ def optimize(root: Path, table: DeltaTable, *, target_size: int, metadata: dict[
     """Merge each partition's small files into files of about ``target_size`` bytes, in one
     commit carrying ``metadata`` and ``transaction``."""
     with delta_errors(root):
+        before = int(table.version())
         metrics = table.optimize.compact(target_size=target_size,
                                          commit_properties=_properties(metadata, transaction))
         added, removed = int(metrics["numFilesAdded"]), int(metrics["numFilesRemoved"])
         version = int(DeltaTable(str(root)).version()) if added or removed else None
+    if version is not None:
+        sync_commits(root, before + 1)
     return Merged(removed, added, int(metrics.get("partitionsOptimized", 0)), version)
 
 
@@ -221,9 +273,11 @@ def expire(root: Path, table: DeltaTable, *, hours: float, metadata: dict[str, A
     """Delete files removed from the table more than ``hours`` ago (rounded up), in one
     commit carrying ``metadata`` and ``transaction``."""
     with delta_errors(root):
+        before = int(table.version())
         table.vacuum(retention_hours=math.ceil(hours), dry_run=False,
                      enforce_retention_duration=False,
                      commit_properties=_properties(metadata, transaction))
+    sync_commits(root, before + 1)
 
 
 def _add(file: DataFile) -> AddAction:

@@ -14,6 +14,14 @@ somehow committed meanwhile makes them fail instead of being shadowed.
 - raw segments, only when ``raw_retention_days`` is given: segments fully compacted, not the
   last of their partition (a writer may still append to that one, and keeping it keeps
   segment numbers from being reused), and not written to for that many days.
+
+Raw segments are removed under their partition's append lock, after checking again, under
+it, that the segment is still fully compacted: a writer holding an older segment open (its
+per-process hint) either finished its append before (the segment then grew past its offset
+and is kept) or opens it after (and finds it gone). A partition whose lock is not free within
+the lock timeout is kept and reported (``busy``). Before the first removal the commit whose
+offsets cover the segments is made durable, and each removal is first written to the
+table's removal log (``_runlake/raw_removed.jsonl``), which ``check`` and ``rebuild`` read.
 """
 
 from __future__ import annotations
@@ -32,12 +40,22 @@ from runlake.compaction.deltatable import (
     expire,
     open_table,
     removable,
+    sync_commits,
 )
 from runlake.compaction.deltatable import optimize as merge_files
 from runlake.compaction.offsets import Snapshot, commit_metadata, segment_key, snapshot_of
+from runlake.compaction.removals import log_removals
 from runlake.defaults import DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
-from runlake.errors import InvalidOption
-from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, file_size, table_lock
+from runlake.errors import InvalidOption, LockTimeout
+from runlake.storage import (
+    DEFAULT_LOCK_TIMEOUT,
+    LakePaths,
+    file_size,
+    fsync_path,
+    list_segments,
+    partition_lock,
+    table_lock,
+)
 
 _DAY = 86_400.0
 
@@ -69,6 +87,7 @@ class TableVacuum:
     expired: tuple[str, ...]
     raw_segments: tuple[str, ...]
     bytes: int
+    busy: tuple[str, ...] = ()  # partitions whose raw segments were kept: a writer held them
 
 
 @dataclass(frozen=True)
@@ -137,10 +156,11 @@ def _vacuum_one(paths: LakePaths, table: str, *, hours: float, raw_days: float |
             metadata, transaction = _commit_info(root, table, delta, "vacuum")
             expire(root, delta, hours=hours, metadata=metadata, transaction=transaction)
         snap = snapshot_of(root, table, delta)
-        raw = _old_raw(paths, table, snap, raw_days) if raw_days is not None else []
-        freed += _remove(Path("/"), [str(p) for p in raw], dry_run)
-        return TableVacuum(table, tuple(orphans), tuple(expired),
-                           tuple(segment_key(p) for p in raw), freed)
+        raw = RawRemoval(paths, table, snap, timeout)
+        if raw_days is not None:
+            raw.run(time.time() - raw_days * _DAY, dry_run)
+        return TableVacuum(table, tuple(orphans), tuple(expired), tuple(raw.removed),
+                           freed + raw.bytes, tuple(raw.busy))
 
 
 def _orphans(root: Path, delta: Delta) -> list[str]:
@@ -150,16 +170,62 @@ def _orphans(root: Path, delta: Delta) -> list[str]:
     return sorted(set(everything) - set(removable(root, delta, hours=0)))
 
 
-def _old_raw(paths: LakePaths, table: str, snap: Snapshot, days: float) -> list[Path]:
-    cutoff = time.time() - days * _DAY
-    found = []
-    for date in paths.partition_dates(table):
-        for segment in paths.segments(table, date)[:-1]:  # never the partition's last one
-            stat = segment.stat()
-            done = snap.offsets.get(segment_key(segment), -1) == stat.st_size
-            if done and stat.st_mtime < cutoff:
-                found.append(segment)
-    return found
+class RawRemoval:
+    """Raw retention for one table: which segments go, removed partition by partition under
+    each partition's append lock."""
+
+    def __init__(self, paths: LakePaths, table: str, snap: Snapshot, timeout: float) -> None:
+        self.paths, self.table, self.snap, self.timeout = paths, table, snap, timeout
+        self.removed: list[str] = []
+        self.busy: list[str] = []
+        self.bytes = 0
+        self._synced = False
+
+    def run(self, cutoff: float, dry_run: bool) -> None:
+        for date in self.paths.partition_dates(self.table):
+            partition = self.paths.partition(self.table, date)
+            if not self._old(partition, cutoff):
+                continue  # nothing to remove: no need to wait for the lock
+            if dry_run:
+                self._take(self._old(partition, cutoff), dry_run=True)
+                continue
+            try:
+                with partition_lock(partition, self.timeout):
+                    self._take(self._old(partition, cutoff), dry_run=False)
+            except LockTimeout:
+                self.busy.append(partition.name)
+
+    def _old(self, partition: Path, cutoff: float) -> list[tuple[Path, int]]:
+        """Segments fully compacted and untouched since ``cutoff``, never the last one."""
+        found = []
+        for segment in list_segments(partition)[:-1]:
+            try:
+                info = segment.stat()
+            except FileNotFoundError:
+                continue
+            done = self.snap.offsets.get(segment_key(segment), -1) == info.st_size
+            if done and info.st_mtime < cutoff:
+                found.append((segment, info.st_size))
+        return found
+
+    def _take(self, segments: list[tuple[Path, int]], *, dry_run: bool) -> None:
+        if not segments:
+            return
+        if not dry_run:
+            self._durable_first()
+            log_removals(self.paths, self.table, [(segment_key(p), n) for p, n in segments])
+            for segment, _ in segments:
+                segment.unlink(missing_ok=True)
+            fsync_path(segments[0][0].parent)
+        self.removed += [segment_key(p) for p, _ in segments]
+        self.bytes += sum(n for _, n in segments)
+
+    def _durable_first(self) -> None:
+        """The commit whose offsets say these segments are compacted must survive a power
+        cut before they go: after it, the table is their only copy."""
+        if not self._synced and self.snap.version is not None:
+            sync_commits(self.paths.table(self.table), self.snap.covering)
+            self._synced = True
 
 
 def _remove(root: Path, relative: list[str], dry_run: bool) -> int:

@@ -45,13 +45,15 @@ class Snapshot:
     """A table version and the raw bytes it covers.
 
     ``version`` is ``None`` when the table has no commit yet; ``sequence`` counts the
-    compactions committed (the application transaction's version).
+    compactions committed (the application transaction's version); ``covering`` is the
+    version whose runlake commit info recorded ``offsets`` (``version`` or an earlier one).
     """
 
     table: str
     version: int | None
     sequence: int
     offsets: Mapping[str, int] = field(default_factory=dict)
+    covering: int = 0
 
 
 def segment_key(segment: Path) -> str:
@@ -72,18 +74,20 @@ def snapshot_of(root: Path, table: str, delta: Delta | None) -> Snapshot:
     with delta_errors(root):
         at = int(delta.version())
         sequence = delta.transaction_version(app_id(table)) or 0
-    return Snapshot(table, at, int(sequence), _offsets_at(root, at))
+    covering, offsets = _offsets_at(root, at)
+    return Snapshot(table, at, int(sequence), offsets, covering)
 
 
-def _offsets_at(root: Path, version: int) -> dict[str, int]:
+def _offsets_at(root: Path, version: int) -> tuple[int, dict[str, int]]:
+    """The latest runlake commit at or before ``version``: its version and offsets."""
     for probe in range(version, max(version - _MAX_FOREIGN_COMMITS, -1), -1):
         info = commit_info(root, probe)
         if info is None:
             break
         ours = info.get(METADATA_KEY)
         if isinstance(ours, dict) and isinstance(ours.get("offsets"), dict):
-            return {str(k): int(v) for k, v in ours["offsets"].items()}
-    return {}  # nothing recorded: everything is pending, and dedup keeps records single
+            return probe, {str(k): int(v) for k, v in ours["offsets"].items()}
+    return 0, {}  # nothing recorded: everything is pending, and dedup keeps records single
 
 
 def pending_slices(

@@ -5,15 +5,17 @@ One JSON file per line, named by its segment and byte offset::
     quarantine/<table>/date=YYYY-MM-DD/seg-NNNNNN-<offset:012d>.json
 
 so a compaction that is killed after quarantining and then retried writes the same entries
-again instead of new ones. Each file is written to a temporary name and renamed, so it is
-never seen half-written. The entry keeps the line's exact bytes (as text, or base64 when the
-bytes are not UTF-8), since raw segments may one day be vacuumed.
+again instead of new ones. Each file is written to a fresh temporary name, fsynced and
+renamed, so it is never seen half-written, and its directory is fsynced before
+``write_entries`` returns: the commit that moves the offsets past a quarantined line (after
+which raw retention may remove the line's segment) comes later, so the entry outlives it.
+The entry keeps the line's exact bytes (as text, or base64 when the bytes are not UTF-8),
+since raw segments may one day be vacuumed.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import orjson
 
 from runlake.records import utc_now_text
-from runlake.storage import LakePaths, storage_errors
+from runlake.storage import LakePaths, fsync_path, make_dirs, replace_file, storage_errors
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,19 @@ def entry_path(paths: LakePaths, entry: QuarantineEntry) -> Path:
 
 
 def write_entries(paths: LakePaths, entries: Iterable[QuarantineEntry]) -> int:
-    """Write (or rewrite) the entries; return how many."""
+    """Write (or rewrite) the entries, durably; return how many."""
     count = 0
+    directories: set[Path] = set()
     for entry in entries:
         target = entry_path(paths, entry)
         with storage_errors(target):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(orjson.dumps(_document(entry)))
-            os.replace(temporary, target)
+            directories.update(make_dirs(target.parent))
+            replace_file(target, orjson.dumps(_document(entry)), sync_directory=False)
+        directories.add(target.parent)
         count += 1
+    for directory in sorted(directories, key=lambda d: len(d.parts), reverse=True):
+        with storage_errors(directory, doing=f"fsync {directory}"):
+            fsync_path(directory)
     return count
 
 

@@ -5,7 +5,8 @@ Modules, in the order a write meets them:
 - ``layout``: every path of a lake (``LakePaths``), table-name validation, partition and
   segment names and listings. Nothing from a record becomes a path except the validated
   table name and the computed date.
-- ``fs``: the one ``OSError`` -> ``StorageError`` translation, fsync, file sizes.
+- ``fs``: the one ``OSError`` -> ``StorageError`` translation, fsync, file sizes, durable
+  atomic file replacement (``replace_file``).
 - ``locks``: ``partition_lock`` (a raw partition's appends), ``table_lock`` (a table's
   compaction, optimize and vacuum) and ``open_locked`` (a dead-letter file); the only module
   that uses ``filelock`` or ``flock``.
@@ -17,7 +18,14 @@ path).
 
 from __future__ import annotations
 
-from runlake.storage.fs import file_size, fsync_path, make_dirs, storage_error, storage_errors
+from runlake.storage.fs import (
+    file_size,
+    fsync_path,
+    make_dirs,
+    replace_file,
+    storage_error,
+    storage_errors,
+)
 from runlake.storage.layout import (
     LOCK_NAME,
     LakePaths,
@@ -40,6 +48,7 @@ __all__ = [
     "make_dirs",
     "open_locked",
     "partition_lock",
+    "replace_file",
     "segment_name",
     "segment_number",
     "storage_error",

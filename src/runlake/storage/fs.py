@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,3 +78,26 @@ def fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def replace_file(target: Path, data: bytes, *, sync_directory: bool = True) -> None:
+    """Put ``data`` at ``target`` atomically and durably: a fresh temporary next to it
+    (``O_EXCL | O_NOFOLLOW``: never an existing file, never through a planted symlink),
+    fsynced, renamed over ``target`` (a rename replaces a symlink, never writes through
+    it), then the directory fsynced unless the caller does that once for many files."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temporary, flags, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        temporary.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.replace(temporary, target)
+    if sync_directory:
+        fsync_path(target.parent)
