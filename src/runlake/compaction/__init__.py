@@ -21,7 +21,9 @@ Modules, in the order a run goes through them:
 - ``deltatable``: everything ``deltalake``: open, schema, commit, commit info, id lookup,
   optimize, vacuum, error translation.
 - ``quarantine``: bad lines on disk, one idempotent entry per line.
-- ``maintenance``: ``optimize`` (merge small files) and ``vacuum``.
+- ``maintenance``: ``optimize`` (merge small files) and ``vacuum`` (raw retention under
+  each partition's append lock).
+- ``removals``: the log of raw segments raw retention removed (read by check and rebuild).
 
 Owns ``tables/`` and ``quarantine/``. Imports ``runlake.append`` (segment slices),
 ``runlake.records`` (knobs), ``runlake.storage`` and the table engines (Polars, Arrow; Delta

@@ -195,18 +195,18 @@ def sync_commits(root: Path, first: int, *, data_files: bool = True) -> None:
             added = [root / name for path in commits for name in _added(path)]
             for file in added:
                 fsync_path(file)
-            _sync_directories(root, {file.parent for file in added})
+            for directory in {file.parent for file in added}:
+                fsync_path(directory)
         for path in commits:
             fsync_path(path)
-        fsync_path(log)
-        _sync_directories(root, set())
+        _sync_directories(root, {log})
 
 
 def _sync_directories(root: Path, directories: set[Path]) -> None:
-    """fsync ``directories`` (deepest first), then the table directory and the two above
-    it (``tables/`` and the lake root), whose entries a first commit created."""
+    """fsync ``directories``, then the table directory and the two above it (``tables/``
+    and the lake root), whose entries a first commit created."""
     with storage_errors(root, doing=f"make the directories of {root} durable"):
-        for directory in sorted(directories, key=lambda d: len(d.parts), reverse=True):
+        for directory in directories:
             fsync_path(directory)
         for directory in (root, root.parent, root.parent.parent):
             if directory.is_dir():
