@@ -12,6 +12,7 @@ from typing import Literal
 DEFAULT_BATCH_BYTES = 16 * 1024 * 1024  # raw bytes per compaction batch: bounds memory
 DEFAULT_TARGET_SIZE = 128 * 1024 * 1024  # what optimize merges small files up to
 DEFAULT_RETENTION_HOURS = 168  # Delta's default: a week of time travel
+DEFAULT_MIN_N = 3  # the fewest values a compared group needs to be ranked
 Compression = Literal["zstd", "snappy", "lz4", "uncompressed"]
 
 # ExportOptions' defaults (export/options.py), which `runlake export --help` shows.

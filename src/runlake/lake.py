@@ -28,6 +28,7 @@ from runlake.append import (
 )
 from runlake.defaults import (
     DEFAULT_BATCH_BYTES,
+    DEFAULT_MIN_N,
     DEFAULT_RETENTION_HOURS,
     DEFAULT_TARGET_SIZE,
     Compression,
@@ -41,7 +42,7 @@ from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, valid
 if TYPE_CHECKING:
     import polars as pl
 
-    from runlake.analysis import Best, TableStats
+    from runlake.analysis import Best, Order, ScaleOption, TableStats
     from runlake.compaction import CompactionResult, OptimizeResult, Progress, VacuumResult
     from runlake.export import ExportKind, ExportOptions, ExportResult
 
@@ -246,9 +247,11 @@ class Lake:
         table: str = RUNS_TABLE,
         within: str | Sequence[str] | None = None,
         where: str | pl.Expr | None = None,
-        min_n: int = 1,
+        min_n: int = DEFAULT_MIN_N,
         best: Best = "max",
         baseline: object = None,
+        scale: ScaleOption = "auto",
+        order: Order = "rank",
     ) -> pl.DataFrame:
         """:func:`runlake.compare` over a table (``runs``: joined with its ratings).
 
@@ -256,7 +259,8 @@ class Lake:
         """
         from runlake.analysis import compare_table
         return compare_table(self.paths, by, metric, table=table, within=within, where=where,
-                             min_n=min_n, best=best, baseline=baseline)
+                             min_n=min_n, best=best, baseline=baseline, scale=scale,
+                             order=order)
 
     def stats(self, table: str) -> TableStats:
         """Records, date range, distinct knob values and pending raw records of a table."""

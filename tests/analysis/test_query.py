@@ -18,9 +18,10 @@ def test_rated_runs_links_by_run_id_and_image_path(rated_lake: runlake.Lake) -> 
 
 
 def test_compare_keeps_a_missing_knob_apart(rated_lake: runlake.Lake) -> None:
-    frame = rated_lake.compare("sampler")
+    frame = rated_lake.compare("sampler", min_n=1)
     assert frame.select("sampler", "n", "mean", "rank", "knob_missing").rows() == [
         ("DPM++ 2M", 1, 5.0, 1, False), ("Euler a", 2, 3.0, 2, False), (None, 1, 3.0, None, True)]
+    assert rated_lake.compare("sampler")["rank"].to_list() == [None, None, None]  # min_n 3
 
 
 def test_compare_by_a_config_path(rated_lake: runlake.Lake) -> None:

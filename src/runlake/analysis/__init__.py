@@ -8,7 +8,8 @@ Modules, in the order a question goes through them:
 - ``ratings``: ``join_ratings``, rating records attached to the runs they judge.
 - ``rated``: the rated runs at one snapshot, with the provenance naming it (for exports and
   reports); was ``provenance.py``.
-- ``comparison``: ``compare``: n, mean, std, 95 % t-interval, min, max, rank, Welch
+- ``comparison``: ``compare``: n, mean, std, 95 % interval (Wilson on a bounded scale,
+  Student-t otherwise), min, max, a credible rank (by the interval's bound), Welch
   difference to a baseline.
 - ``query``: SQL over every table, the ``rated_runs`` view, table stats, ``compare`` over a
   table of the lake.
@@ -23,7 +24,15 @@ Owns nothing on disk: it only reads. Imports ``runlake.compaction`` (its read in
 
 from __future__ import annotations
 
-from runlake.analysis.comparison import DIFF_COLUMNS, STAT_COLUMNS, Best, compare, resolve_column
+from runlake.analysis.comparison import (
+    DIFF_COLUMNS,
+    STAT_COLUMNS,
+    Best,
+    Order,
+    ScaleOption,
+    compare,
+    resolve_column,
+)
 from runlake.analysis.query import TableStats, compare_table, sql, table_stats
 from runlake.analysis.rated import RatedSnapshot, read_rated
 from runlake.analysis.ratings import join_ratings
@@ -34,7 +43,9 @@ __all__ = [
     "DIFF_COLUMNS",
     "STAT_COLUMNS",
     "Best",
+    "Order",
     "RatedSnapshot",
+    "ScaleOption",
     "TableStats",
     "TableView",
     "compare",

@@ -1,26 +1,33 @@
-"""``compare``: a metric per group of knobs, with counts, 95 % confidence intervals and ranks.
+"""``compare``: a metric per group of knobs, with counts, 95 % intervals and credible ranks.
 
 The analysis stage's core. One vectorized Polars group-by runs over the (lazy) frame in the
-column contract compaction produces; the few aggregated rows then get their t-intervals,
+column contract compaction produces; the few aggregated rows then get their intervals,
 ranks and, on request, a Welch interval of their difference to a baseline group.
 
-Semantics, in one place:
+Semantics, in one place (docs/analysis.md gives the method and its references):
 
 - ``n`` counts the group's rows whose metric is not null (NaN counts as null);
-  ``n_missing_metric`` counts the others (e.g. runs nobody rated). Groups with ``n < min_n``
-  are dropped.
-- ``std`` is the sample standard deviation (ddof 1); ``ci_low``/``ci_high`` are the 95 %
-  t-interval ``mean ± t(0.975, n-1)·std/√n``. With ``n == 1`` std and interval are null.
+  ``n_missing_metric`` counts the others (e.g. runs nobody rated). Every group is listed,
+  even one without any value (``n == 0``).
+- ``std`` is the sample standard deviation (ddof 1; null when ``n == 1``).
+- ``ci_low``/``ci_high``: on a bounded scale (``rating``: the lake's rating scale, 1-5 by
+  default; a boolean: 0-1) the 95 % Wilson score interval of the mean rescaled to [0, 1],
+  mapped back: it stays inside the scale, contains the mean and never has zero width (at
+  ``n == 1`` a 5 on 1-5 gives [1.82, 5]). Unbounded metrics keep the 95 % Student-t
+  interval ``mean ± t(0.975, n-1)·std/√n`` (null when ``n == 1``).
+- ``rank`` orders groups by a credible measure, not by the mean: the interval's lower bound
+  (``best="max"``) or upper bound (``best="min"``), so a lucky small group never outranks a
+  well-supported one. Only groups with ``n >= min_n`` (default 3) and an interval are
+  ranked; ties share the smaller rank ("min" method: 1, 1, 3).
 - ``knob_missing`` is true for a group where a ``by`` knob is null. Such a group is reported
   apart: sorted after the real values and never ranked, so absent knobs never outvote real
   ones (the "CFG 0.0" trap).
-- ``rank`` is 1 for the best mean (highest, or lowest with ``best="min"``) inside each
-  ``within`` group; equal means share the smaller rank ("min" method: 1, 1, 3).
-- Rows are ordered by the ``within`` keys, then real values before missing knobs, then the
-  ``by`` keys; numbers sort numerically, strings alphabetically, nulls last.
+- Rows are ordered by the ``within`` keys, then by rank (unranked groups after, missing knobs
+  last), then by the ``by`` keys; ``order="knobs"`` leaves out the rank (a CFG curve reads
+  in CFG order). Numbers sort numerically, strings alphabetically, nulls last.
 - With ``baseline``: ``diff`` is ``mean - baseline mean`` inside the same ``within`` group,
   ``diff_ci_low``/``diff_ci_high`` its 95 % Welch interval (null on the baseline row itself,
-  and where either side has ``n < 2``).
+  and where either side has ``n < 2``; on a bounded scale clipped to ± its width).
 """
 
 from __future__ import annotations
@@ -33,12 +40,18 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from runlake.defaults import DEFAULT_MIN_N
 from runlake.errors import InvalidOption, InvalidQuery, UnknownColumn
+from runlake.records import DEFAULT_RATING_SCALE, Scale, check_scale, format_scale
 
 Best = Literal["max", "min"]
+Order = Literal["rank", "knobs"]
+ScaleOption = Scale | Literal["auto"] | None
 
 CONFIG_PREFIX = "config."
 CONFIDENCE = 0.95
+Z = 1.959963984540054  # the standard normal quantile at 0.5 + CONFIDENCE / 2
+RATING = "rating"  # the metric whose scale is the lake's rating scale
 STAT_COLUMNS = (
     "n", "n_missing_metric", "mean", "std", "ci_low", "ci_high", "min", "max", "rank",
     "knob_missing",
@@ -56,35 +69,42 @@ def compare(
     *,
     within: str | Sequence[str] | None = None,
     where: str | pl.Expr | None = None,
-    min_n: int = 1,
+    min_n: int = DEFAULT_MIN_N,
     best: Best = "max",
     baseline: object = None,
+    scale: ScaleOption = "auto",
+    order: Order = "rank",
 ) -> pl.DataFrame:
     """One row per group of ``by`` knobs (inside each ``within`` group) with the metric's
-    n, mean, std, 95 % CI, min, max and rank; see the module docstring for exact semantics.
+    n, mean, std, 95 % interval, min, max and a credible rank; see the module docstring for
+    exact semantics.
 
     ``by``, ``within`` and ``metric`` name a column, or a config path (``txt2img.hr_scale``
     finds ``config.txt2img.hr_scale``); output columns keep the names given. ``where`` is a
     Polars expression or a SQL condition (``"steps >= 25 AND model = 'sdxl'"``) applied
     before grouping. ``baseline`` is the ``by`` value (a tuple for several ``by`` knobs) the
-    other groups are measured against.
+    other groups are measured against. ``scale`` is the metric's bounded scale ``(low,
+    high)``: ``"auto"`` is 1-5 for ``rating`` and 0-1 for a boolean, else unbounded
+    (``None``). Groups with fewer than ``min_n`` values are listed but not ranked.
 
-    >>> runs = pl.DataFrame({"sampler": ["Euler a", "Euler a", "DPM++ 2M", None],
-    ...                      "rating": [3.0, 5.0, 5.0, 5.0]})
+    >>> runs = pl.DataFrame({"sampler": ["Euler a"] * 3 + ["DPM++ 2M", None],
+    ...                      "rating": [4.0, 5.0, 4.0, 5.0, 5.0]})
     >>> compare(runs, "sampler").select("sampler", "n", "mean", "rank").rows()
-    [('DPM++ 2M', 1, 5.0, 1), ('Euler a', 2, 4.0, 2), (None, 1, 5.0, None)]
+    [('Euler a', 3, 4.333333333333333, 1), ('DPM++ 2M', 1, 5.0, None), (None, 1, 5.0, None)]
     """
     by_names, within_names = _names(by), _names(within)
-    _check_options(by_names, within_names, min_n, best)
+    _check_options(by_names, within_names, min_n, best, order)
     lazy = frame.lazy()
     schema = lazy.collect_schema()
     keys = {name: resolve_column(schema, name) for name in (*within_names, *by_names)}
     value = _metric_expr(schema, metric)
-    stats = _group_stats(_filtered(lazy, schema, where), keys, value).filter(pl.col("n") >= min_n)
-    stats = _with_rank(_with_ci(stats), by_names, within_names, best)
+    bounds = _bounds(schema, metric, scale)
+    stats = _group_stats(_filtered(lazy, schema, where), keys, value)
+    stats = _with_ci(_within_scale(stats, metric, bounds), bounds)
+    stats = _with_rank(stats, by_names, within_names, best, min_n)
     if baseline is not None:
-        stats = _with_diff(stats, by_names, within_names, baseline)
-    return _ordered(stats, by_names, within_names)
+        stats = _with_diff(stats, by_names, within_names, baseline, bounds)
+    return _ordered(stats, by_names, within_names, order)
 
 
 def resolve_column(schema: pl.Schema, name: str) -> str:
@@ -116,7 +136,9 @@ def _names(names: str | Sequence[str] | None) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(names)
 
 
-def _check_options(by: tuple[str, ...], within: tuple[str, ...], min_n: int, best: str) -> None:
+def _check_options(
+    by: tuple[str, ...], within: tuple[str, ...], min_n: int, best: str, order: str
+) -> None:
     if not by:
         raise InvalidOption("compare needs at least one `by` knob")
     keys = (*within, *by)
@@ -129,6 +151,36 @@ def _check_options(by: tuple[str, ...], within: tuple[str, ...], min_n: int, bes
         raise InvalidOption(f"min_n must be >= 0, got {min_n}")
     if best not in ("max", "min"):
         raise InvalidOption(f"best must be 'max' or 'min', got {best!r}")
+    if order not in ("rank", "knobs"):
+        raise InvalidOption(f"order must be 'rank' or 'knobs', got {order!r}")
+
+
+def _bounds(schema: pl.Schema, metric: str, scale: ScaleOption) -> Scale | None:
+    """The metric's bounded scale, or ``None`` for an unbounded metric (a t-interval)."""
+    if scale is None:
+        return None
+    if isinstance(scale, str) and scale == "auto":
+        if schema[resolve_column(schema, metric)] == pl.Boolean:
+            return (0.0, 1.0)
+        return DEFAULT_RATING_SCALE if metric == RATING else None
+    return check_scale(scale)
+
+
+def _within_scale(stats: pl.DataFrame, metric: str, bounds: Scale | None) -> pl.DataFrame:
+    """``stats`` as they are; :class:`InvalidQuery` when a value lies outside the scale (an
+    interval on the wrong scale would be confidently wrong)."""
+    if bounds is None:
+        return stats
+    low, high = bounds
+    outside = stats.filter((pl.col("min") < low) | (pl.col("max") > high))
+    if outside.is_empty():
+        return stats
+    worst = outside.select(pl.col("min").min(), pl.col("max").max()).row(0)
+    raise InvalidQuery(
+        f"metric {metric!r} has values outside its scale {format_scale(bounds)} (from "
+        f"{worst[0]:g} to {worst[1]:g}); declare its scale (scale=(low, high), --scale "
+        "LOW-HIGH) or compare it as unbounded (scale=None, --scale none)"
+    )
 
 
 def _metric_expr(schema: pl.Schema, metric: str) -> pl.Expr:
@@ -174,7 +226,9 @@ def _group_stats(lazy: pl.LazyFrame, keys: dict[str, str], value: pl.Expr) -> pl
     )
 
 
-def _with_ci(stats: pl.DataFrame) -> pl.DataFrame:
+def _with_ci(stats: pl.DataFrame, bounds: Scale | None) -> pl.DataFrame:
+    if bounds is not None:
+        return _with_wilson(stats, bounds)
     t = _t_quantile(stats["n"].to_numpy().astype(np.float64) - 1)
     half = pl.col(_T) * pl.col("std") / pl.col("n").sqrt()
     return (
@@ -184,19 +238,41 @@ def _with_ci(stats: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _with_wilson(stats: pl.DataFrame, bounds: Scale) -> pl.DataFrame:
+    """The Wilson score interval of the mean rescaled to [0, 1], mapped back to the scale.
+
+    ``p(1 - p)`` is the largest variance a variable on [0, 1] with mean ``p`` can have
+    (Bhatia-Davis), so the interval holds whatever the ratings' spread, needs no sample
+    standard deviation (there is none at n = 1) and is never of zero width.
+    """
+    low, high = bounds
+    n = pl.col("n").cast(pl.Float64)
+    p = ((pl.col("mean") - low) / (high - low)).clip(0.0, 1.0)
+    z2n = Z * Z / n
+    center = (p + z2n / 2) / (1 + z2n)
+    half = Z / (1 + z2n) * (p * (1 - p) / n + z2n / (4 * n)).sqrt()
+    return stats.with_columns(
+        ci_low=low + (high - low) * (center - half).clip(0.0, 1.0),
+        ci_high=low + (high - low) * (center + half).clip(0.0, 1.0),
+    )
+
+
 def _with_rank(
-    stats: pl.DataFrame, by: tuple[str, ...], within: tuple[str, ...], best: Best
+    stats: pl.DataFrame, by: tuple[str, ...], within: tuple[str, ...], best: Best, min_n: int
 ) -> pl.DataFrame:
     knob_missing = pl.any_horizontal(pl.col(name).is_null() for name in by)
-    # A missing-knob group gets no mean to rank, so it can never come out "best".
-    ranked = pl.when(~pl.col("knob_missing")).then(pl.col("mean"))
-    rank = ranked.rank("min", descending=best == "max")
+    # The credible measure: the interval's bound on the side that matters. A missing-knob
+    # group, or one with too few values, gets none, so it can never come out "best".
+    bound = pl.col("ci_low") if best == "max" else pl.col("ci_high")
+    eligible = ~pl.col("knob_missing") & (pl.col("n") >= max(min_n, 1))
+    rank = pl.when(eligible).then(bound).rank("min", descending=best == "max")
     rank = rank.over(within) if within else rank
     return stats.with_columns(knob_missing=knob_missing).with_columns(rank=rank.cast(pl.Int64))
 
 
 def _with_diff(
-    stats: pl.DataFrame, by: tuple[str, ...], within: tuple[str, ...], baseline: object
+    stats: pl.DataFrame, by: tuple[str, ...], within: tuple[str, ...], baseline: object,
+    bounds: Scale | None,
 ) -> pl.DataFrame:
     is_base = _baseline_expr(stats, by, baseline)
 
@@ -216,9 +292,12 @@ def _with_diff(
     # Two groups without spread differ by exactly diff: zero width, whatever t is.
     half = pl.when(pl.col("_se") == 0).then(0.0).otherwise(pl.col(_T) * pl.col("_se"))
     interval = pl.when(~pl.col("_base"))
+    low, high = pl.col("diff") - half, pl.col("diff") + half
+    if bounds is not None:  # two means on a scale of width w differ by at most w
+        width = bounds[1] - bounds[0]
+        low, high = low.clip(-width, width), high.clip(-width, width)
     return stats.with_columns(t).with_columns(
-        diff_ci_low=interval.then(pl.col("diff") - half),
-        diff_ci_high=interval.then(pl.col("diff") + half),
+        diff_ci_low=interval.then(low), diff_ci_high=interval.then(high),
     ).drop("_se", "_dof", "_base", _T)
 
 
@@ -229,6 +308,7 @@ def _baseline_expr(stats: pl.DataFrame, by: tuple[str, ...], baseline: object) -
         values = baseline
     else:
         raise InvalidOption(f"baseline must be a tuple of {len(by)} values, one per knob {by}")
+    values = [_typed(stats, name, value) for name, value in zip(by, values, strict=True)]
     # eq_missing: a group with a null knob is simply not the baseline (== would give null).
     is_base = pl.all_horizontal(pl.col(n).eq_missing(v) for n, v in zip(by, values, strict=True))
     try:
@@ -238,6 +318,17 @@ def _baseline_expr(stats: pl.DataFrame, by: tuple[str, ...], baseline: object) -
     if not found:
         raise InvalidOption(f"baseline {baseline!r} matches no group of {by}")
     return is_base
+
+
+def _typed(stats: pl.DataFrame, name: str, value: object) -> object:
+    """A baseline given as text (from the command line) in its knob's type: "25" for steps."""
+    dtype = stats.schema[name]
+    if not isinstance(value, str) or dtype == pl.String:
+        return value
+    try:
+        return pl.Series([value]).cast(dtype).item()
+    except pl.exceptions.PolarsError as exc:
+        raise InvalidOption(f"baseline {value!r} is not a value of {name} ({dtype})") from exc
 
 
 def _t_quantile(dof: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -251,8 +342,11 @@ def _t_quantile(dof: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(quantiles, dtype=np.float64)[inverse]
 
 
-def _ordered(stats: pl.DataFrame, by: tuple[str, ...], within: tuple[str, ...]) -> pl.DataFrame:
+def _ordered(
+    stats: pl.DataFrame, by: tuple[str, ...], within: tuple[str, ...], order: Order
+) -> pl.DataFrame:
     diff = [column for column in DIFF_COLUMNS if column in stats.columns]
-    return stats.sort([*within, "knob_missing", *by], nulls_last=True).select(
+    rank = ["rank"] if order == "rank" else []
+    return stats.sort([*within, *rank, "knob_missing", *by], nulls_last=True).select(
         *within, *by, *STAT_COLUMNS, *diff
     )

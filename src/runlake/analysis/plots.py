@@ -41,12 +41,12 @@ def sampler_steps_stats(frame: pl.DataFrame) -> pl.DataFrame:
 
 def cfg_stats(frame: pl.DataFrame) -> pl.DataFrame:
     """Mean rating per CFG scale within each model (the CFG curves' table)."""
-    return compare(frame, "cfg_scale", within="model")
+    return compare(frame, "cfg_scale", within="model", order="knobs")
 
 
 def duration_stats(frame: pl.DataFrame) -> pl.DataFrame:
     """Mean duration per steps within each model (rank 1 = fastest)."""
-    return compare(frame, "steps", "duration", within="model", best="min")
+    return compare(frame, "steps", "duration", within="model", best="min", order="knobs")
 
 
 def variant_stats(frame: pl.DataFrame) -> pl.DataFrame:
@@ -96,7 +96,7 @@ def sampler_steps_heatmap(frame: pl.DataFrame) -> Figure:
 
 
 def cfg_curves(frame: pl.DataFrame) -> Figure:
-    """Mean rating against CFG scale, one line per model, with its 95 % t-interval band."""
+    """Mean rating against CFG scale, one line per model, with its 95 % interval band."""
     stats = _stats_or_none(cfg_stats, frame)
     if stats is None:
         return message_figure("No rated runs with a CFG scale to plot.")
@@ -197,7 +197,7 @@ def _one_experiment(rows: pl.DataFrame, experiment: str) -> pl.DataFrame | None:
     rated = part.filter(pl.col("rating").fill_nan(None).is_not_null())
     if rated.is_empty():
         return None
-    stats = compare(part, "variant_index", baseline=rated["variant_index"].min())
+    stats = compare(part, "variant_index", baseline=rated["variant_index"].min(), order="knobs")
     values = part.group_by("variant_index").agg(_first_text(part, "variant_value"))
     name = part.select(_first_text(part, "experiment_name")).item() or experiment
     return stats.join(values, on="variant_index", how="left", maintain_order="left").select(

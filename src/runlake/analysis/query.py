@@ -10,7 +10,7 @@ from datetime import datetime
 
 import polars as pl
 
-from runlake.analysis.comparison import Best, compare
+from runlake.analysis.comparison import Best, Order, ScaleOption, compare
 from runlake.analysis.rated import read_rated
 from runlake.analysis.ratings import join_ratings
 from runlake.analysis.scan import TableView, scan_table
@@ -90,13 +90,13 @@ def stats_of(table: str, view: TableView) -> TableStats:
 def compare_table(
     paths: LakePaths, by: str | Sequence[str], metric: str, *, table: str,
     within: str | Sequence[str] | None, where: str | pl.Expr | None, min_n: int, best: Best,
-    baseline: object,
+    baseline: object, scale: ScaleOption, order: Order,
 ) -> pl.DataFrame:
     """:func:`compare` over a table of the lake (``runs``: joined with its ratings)."""
     paths.require_table(table)
     frame = read_rated(paths).frame if table == RUNS_TABLE else scan_table(paths, table).frame
     return compare(frame, by, metric, within=within, where=where, min_n=min_n, best=best,
-                   baseline=baseline)
+                   baseline=baseline, scale=scale, order=order)
 
 
 def _first_line(exc: Exception) -> str:

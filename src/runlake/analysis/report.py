@@ -148,7 +148,7 @@ def _sections() -> list[Section]:
                 plots.sampler_steps_heatmap, plots.sampler_steps_stats,
                 ("sampler", "steps", *stats)),
         Section("cfg-curves", "CFG scale per model",
-                "Mean rating against CFG scale, with 95 % t-intervals as bands.",
+                "Mean rating against CFG scale, with 95 % intervals as bands.",
                 plots.cfg_curves, plots.cfg_stats, ("model", "cfg_scale", *stats)),
         Section("variants", "Experiment variants against the baseline",
                 "Each variant's mean rating minus its experiment's baseline (lowest variant "

@@ -7,12 +7,18 @@ says otherwise, so ``runlake compare ... | other-tool`` gets machine-readable te
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from runlake.cli.render import Format, chosen, print_frame, readable_comparison, stats_frame
 from runlake.cli.session import session
+from runlake.defaults import DEFAULT_MIN_N
+from runlake.errors import InvalidOption
+from runlake.records import parse_scale
+
+if TYPE_CHECKING:
+    from runlake.analysis import ScaleOption
 
 FormatOption = Annotated[
     Format, typer.Option("--format", help="table | csv | json (default: a table on a "
@@ -29,21 +35,34 @@ def compare(
     within: Annotated[str | None, typer.Option(help="Compare inside each group of these, "
                                                "e.g. experiment_id or model.")] = None,
     where: Annotated[str | None, typer.Option(help="SQL filter, e.g. \"model = 'sdxl'\".")] = None,
-    min_n: Annotated[int, typer.Option("--min-n", help="Leave out groups with fewer values.")] = 1,
-    lowest: Annotated[bool, typer.Option("--lowest", help="Rank the lowest mean first "
+    min_n: Annotated[int, typer.Option(
+        "--min-n", min=0, help="Rank only groups with at least this many values (smaller "
+        "groups are listed, unranked).")] = DEFAULT_MIN_N,
+    lowest: Annotated[bool, typer.Option("--lowest", help="Rank the lowest values first "
                                          "(for durations).")] = False,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", help="The --by value(s) the others are measured against (comma-"
+        "separated for several knobs), e.g. 25 or \"Euler a,30\": adds diff and its 95% CI.")
+    ] = None,
+    scale: Annotated[str, typer.Option(
+        help="The metric's bounded scale LOW-HIGH (e.g. 1-10), or none for an unbounded "
+        "metric; auto: the rating scale for rating, 0-1 for a yes/no column.")] = "auto",
     output: FormatOption = Format.auto,
 ) -> None:
-    """Compare a metric across knob values: n, mean, std, 95% CI, min, max, rank.
+    """Compare a metric across knob values: n, mean, 95% CI, min, max and a credible rank.
 
-    Groups whose knob is missing are listed apart, never mixed with real values.
+    Groups are ranked by their interval's lower bound (upper with --lowest), so a lucky small
+    group never outranks a well-supported one; ratings get intervals that stay on their
+    scale. Groups whose knob is missing are listed apart, never mixed with real values.
 
-    Example: runlake compare --by sampler,steps --within model --min-n 3
+    Example: runlake compare --by sampler,steps --within model --baseline "Euler a,20"
     """
     here = session(ctx)
+    knobs = _names(by)
     frame = here.lake().compare(
-        _names(by), metric, table=table, within=_names(within) if within else None,
+        knobs, metric, table=table, within=_names(within) if within else None,
         where=where, min_n=min_n, best="min" if lowest else "max",
+        baseline=_baseline(baseline, knobs), scale=_scale(scale),
     )
     if chosen(output) is Format.table:
         frame = readable_comparison(frame)
@@ -100,6 +119,26 @@ def report(
     """
     here = session(ctx)
     here.out.print(f"wrote {here.lake().report(out, title=title)}", highlight=False)
+
+
+def _baseline(text: str | None, knobs: list[str]) -> object:
+    """The --baseline text as compare's baseline: one value, or a tuple for several knobs
+    (compare converts text to the knob's type)."""
+    if text is None:
+        return None
+    if len(knobs) == 1:
+        return text
+    return tuple(part.strip() for part in text.split(","))
+
+
+def _scale(text: str) -> ScaleOption:
+    lowered = text.strip().lower()
+    if lowered in ("auto", "none"):
+        return "auto" if lowered == "auto" else None
+    try:
+        return parse_scale(text)
+    except InvalidOption as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scale") from exc
 
 
 def _names(text: str) -> list[str]:

@@ -9,7 +9,9 @@ Polars and the analysis stage are imported by the printers of frames only: ``--h
 
 from __future__ import annotations
 
+import math
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -150,7 +152,8 @@ def stats_frame(rows: list[TableStats]) -> pl.DataFrame:
 
 
 def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
-    """The comparison as a person reads it: the CI as one column, a missing knob spelled out."""
+    """The comparison as a person reads it: a missing knob spelled out, the intervals as one
+    column each, and every number of the metric with the same decimals."""
     import polars as pl
 
     from runlake.analysis import DIFF_COLUMNS, STAT_COLUMNS
@@ -158,24 +161,75 @@ def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
     stat_columns = {*STAT_COLUMNS, *DIFF_COLUMNS}
     keys = [c for c in frame.columns if c not in stat_columns]
     missing = pl.col("knob_missing")
-    return frame.select(
-        *(pl.when(missing & pl.col(k).is_null()).then(pl.lit("(missing)"))
-          .otherwise(pl.col(k).cast(pl.String)).alias(k) for k in keys),
-        "n",
-        pl.col("mean").round(3),
-        pl.format("[{}, {}]", pl.col("ci_low").round(2), pl.col("ci_high").round(2))
-        .alias("95% CI"),
-        pl.col("min"), pl.col("max"), "rank",
-    )
+    places = _decimals(frame.select(pl.col("mean", "ci_low", "ci_high").abs().max()).row(0))
+    number = _number_format(places)
+    columns = [
+        *(frame.select(pl.when(missing & pl.col(k).is_null()).then(pl.lit("(missing)"))
+                       .otherwise(pl.col(k).cast(pl.String)).alias(k)).to_series()
+          for k in keys),
+        frame["n"],
+        *([frame["n_missing_metric"].alias("no value")]
+          if frame["n_missing_metric"].sum() else []),
+        _formatted(frame["mean"], number),
+        _interval(frame, "ci_low", "ci_high", number, "95% CI"),
+        _formatted(frame["min"], number), _formatted(frame["max"], number), frame["rank"],
+    ]
+    if "diff" in frame.columns:
+        columns += [_formatted(frame["diff"], number),
+                    _interval(frame, "diff_ci_low", "diff_ci_high", number, "diff 95% CI")]
+    return pl.DataFrame(columns)
+
+
+def _decimals(magnitudes: tuple[object, ...]) -> int:
+    """Decimals that show three significant digits of the largest number (2 for 1-5)."""
+    largest = max((abs(m) for m in magnitudes if isinstance(m, float) and math.isfinite(m)),
+                  default=0.0)
+    if largest == 0:
+        return 2
+    return min(max(2 - math.floor(math.log10(largest)), 0), 6)
+
+
+def _number_format(places: int) -> Callable[[object], str | None]:
+    def text(value: object) -> str | None:
+        return None if not isinstance(value, (int, float)) else f"{value:.{places}f}"
+    return text
+
+
+def _formatted(series: pl.Series, number: Callable[[object], str | None]) -> pl.Series:
+    import polars as pl
+
+    return pl.Series(series.name, [number(value) for value in series], dtype=pl.String)
+
+
+def _interval(frame: pl.DataFrame, low: str, high: str,
+              number: Callable[[object], str | None], name: str) -> pl.Series:
+    import polars as pl
+
+    pairs = zip(frame[low], frame[high], strict=True)
+    return pl.Series(name, [None if a is None or b is None else f"[{number(a)}, {number(b)}]"
+                            for a, b in pairs], dtype=pl.String)
 
 
 def _rich_table(frame: pl.DataFrame, title: str | None) -> Table:
+    import polars as pl
+
     table = Table(title=title, title_justify="left")
     for name, dtype in frame.schema.items():
-        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+        right = dtype.is_numeric() or (dtype == pl.String and _numeric_text(frame[name]))
+        table.add_column(name, justify="right" if right else "left")
     for row in frame.iter_rows():
         table.add_row(*(_cell(value) for value in row))
     return table
+
+
+_NUMBER_TEXT = r"^(-?[0-9][0-9.,e+-]*|\[.*\]|\(missing\))$"
+
+
+def _numeric_text(series: pl.Series) -> bool:
+    """Whether a text column holds numbers as text (formatted numbers, intervals): those
+    line up on the right, like numbers."""
+    values = series.drop_nulls()
+    return not values.is_empty() and bool(values.str.contains(_NUMBER_TEXT).all())
 
 
 def _cell(value: object) -> str:

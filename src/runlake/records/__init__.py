@@ -5,6 +5,8 @@ Modules, in the order a record meets them:
 - ``ids``: time-ordered unique record ids (``new_id``).
 - ``envelope``: a record -> one stored JSON line (validation, record id, event time).
 - ``tables``: the table names the code refers to (``runs``, ``ratings``, ``jobs``), once.
+- ``ratings``: the rating scale (1-5 unless declared otherwise), shared by the ratings
+  table's contract and ``compare``'s bounded intervals.
 - ``knobs``: the canonical knobs and every name and place their values are found under
   (data that compaction's normalization and the producers' records both read).
 - ``infotext``: the A1111/Forge "infotext" (parameters text), parsed and written; shared by
@@ -26,10 +28,18 @@ from runlake.records.envelope import (
 )
 from runlake.records.ids import new_id
 from runlake.records.infotext import Infotext, format_infotext, parse_infotext, split_sampler
+from runlake.records.ratings import (
+    DEFAULT_RATING_SCALE,
+    Scale,
+    check_scale,
+    format_scale,
+    parse_scale,
+)
 from runlake.records.tables import JOBS_TABLE, RATED_RUNS_VIEW, RATINGS_TABLE, RUNS_TABLE
 
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
+    "DEFAULT_RATING_SCALE",
     "JOBS_TABLE",
     "RATED_RUNS_VIEW",
     "RATINGS_TABLE",
@@ -37,10 +47,14 @@ __all__ = [
     "Envelope",
     "Enveloper",
     "Infotext",
+    "Scale",
+    "check_scale",
     "format_infotext",
+    "format_scale",
     "format_time",
     "new_id",
     "parse_infotext",
+    "parse_scale",
     "split_sampler",
     "utc_now_text",
 ]
