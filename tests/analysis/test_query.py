@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,17 @@ def test_asking_about_a_missing_table_says_so(tmp_path: Path) -> None:
         with pytest.raises(runlake.EmptyLake, match="has no table 'runz' yet"):
             maintain("runz")
     assert not (tmp_path / "tables").exists()  # a typo creates nothing
+
+
+def test_stats_lists_values_the_vocabulary_does_not_recognise(tmp_path: Path) -> None:
+    lake = runlake.Lake(tmp_path)
+    lake.append_many("runs", [{"sampler": "dpmpp_2m", "scheduler": "karras"},
+                              {"sampler": "my_sampler", "scheduler": "Automatic"},
+                              {"sampler": "Euler a", "scheduler": "weird schedule"}])
+    stats = lake.stats("runs")
+    assert stats.unrecognised == {"sampler": ["my_sampler"], "scheduler": ["weird schedule"]}
+    shown = invoke("stats", "runs", "--format", "json", lake=tmp_path)
+    [row] = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert (row["unrecognised sampler"], row["unrecognised scheduler"]) == (
+        "my_sampler", "weird schedule")
+    lake.close()

@@ -23,9 +23,10 @@ from runlake.records.envelope import Enveloper
 
 UTC = timezone.utc
 CANONICAL_ORDER = [
-    "record_id", "event_time", "date", "ingested_at", "model", "sampler", "scheduler", "steps",
-    "cfg_scale", "seed", "width", "height", "denoising_strength", "clip_skip", "stage",
-    "prompt", "negative_prompt", "experiment_id", "experiment_name", "variable_under_test",
+    "record_id", "event_time", "date", "ingested_at", "model", "model_hash", "sampler",
+    "scheduler", "steps", "cfg_scale", "seed", "width", "height", "denoising_strength",
+    "clip_skip", "stage", "prompt", "negative_prompt", "experiment_id", "experiment_name",
+    "variable_under_test",
     "variant_index", "variant_value", "variant_value_num", "rating", "status", "duration",
     "run_id", "image_path", "record_kind", "payload",
 ]
@@ -75,7 +76,7 @@ SAMPLE_EXPECTED: list[dict[str, Any]] = [
     {"cfg_scale": 9.0, "variant_value": "9", "rating": 2.0, "subscore_prompt_adherence": 2.0},
     # 5: review feedback; the variant overrides prompt and negative prompt; the sampler is a
     # legacy name with the scheduler fused in; steps arrive as the string "28".
-    {"model": "juggernautXL_v9.safetensors", "sampler": "DPM++ 2M", "scheduler": "Karras",
+    {"model": "juggernautXL_v9", "sampler": "DPM++ 2M", "scheduler": "Karras",
      "steps": 28, "cfg_scale": 6.5, "seed": None, "width": None, "height": None,
      "stage": "review", "prompt": "portrait, detailed hands",
      "negative_prompt": "bad hands, malformed fingers", "experiment_id": None,
@@ -85,17 +86,20 @@ SAMPLE_EXPECTED: list[dict[str, Any]] = [
      "image_path": "output/a.png", "record_kind": "review_tab_feedback",
      "event_time": datetime(2026, 3, 21, 9, 15, 2, 481000, tzinfo=UTC), "date": "2026-03-21"},
     # 6: staged curation; a flat base config with width/height and an empty negative prompt
-    # (absent), the variant names sampler/scheduler/steps; variant_value is text.
-    {"model": "realisticVision_v51.safetensors", "sampler": "DPM++ 2M",
+    # (absent), the variant names sampler/scheduler/steps; variant_value is text; the
+    # decision score stored as user_rating is not a rating.
+    {"model": "realisticVision_v51", "sampler": "DPM++ 2M",
      "scheduler": "Karras", "steps": 28, "cfg_scale": 6.5, "width": 832, "height": 1216,
      "stage": "txt2img", "prompt": "a lighthouse at dusk", "negative_prompt": None,
      "experiment_name": "curation:lighthouse",
      "variable_under_test": "staged_curation_decision", "variant_value": "advanced_to_refine",
-     "variant_value_num": None, "rating": 4.0, "record_kind": "staged_curation_event",
+     "variant_value_num": None, "rating": None, "record_kind": "staged_curation_event",
      "image_path": "output/curation/lighthouse/0003.png",
      "event_time": datetime(2026, 3, 22, 17, 40, tzinfo=UTC), "date": "2026-03-22"},
-    # 7: stage dicts (txt2img, upscale, pipeline); the first variant overrides CFG 7 -> 8.5.
-    {"model": "sd_xl_base_1.0.safetensors", "sampler": "Euler a", "scheduler": "Automatic",
+    # 7: stage dicts (txt2img, upscale, pipeline); the first variant overrides CFG 7 -> 8.5;
+    # "Automatic" with Euler a is what A1111 runs for it, Uniform; the model loses its
+    # extension.
+    {"model": "sd_xl_base_1.0", "sampler": "Euler a", "scheduler": "Uniform",
      "steps": 30, "cfg_scale": 8.5, "seed": 1234567890, "width": 1024, "height": 1024,
      "denoising_strength": 0.45, "clip_skip": 2, "stage": None,
      "prompt": "a red fox in the snow", "negative_prompt": "lowres", "rating": None,
@@ -182,8 +186,8 @@ def test_canonical_types_are_fixed() -> None:
     ({"primary_cfg_scale": 6.5, "primary_steps": "30", "primary_sampler": "Euler"},
      {"cfg_scale": 6.5, "steps": 30, "sampler": "Euler"}),
     # A flat record (what `lake.append("runs", {...})` users write).
-    ({"model": "sdxl", "steps": 30, "cfg_scale": "7.5", "seed": -1},
-     {"model": "sdxl", "steps": 30, "cfg_scale": 7.5, "seed": -1}),
+    ({"model": "sdxl", "steps": 30, "cfg_scale": "7.5", "seed": 7},
+     {"model": "sdxl", "steps": 30, "cfg_scale": 7.5, "seed": 7}),
     # Absent is null, never 0 or "".
     ({"base_config": {"prompt": "", "negative_prompt": "   ", "steps": None}},
      {"prompt": None, "negative_prompt": None, "steps": None}),
@@ -330,3 +334,68 @@ def test_interleaved_value_kinds_are_read_in_groups_and_kept_in_line_order() -> 
         assert [blob[s:s + n] for s, n in zip(normalized.starts.tolist(),
                                               normalized.lengths.tolist(), strict=True)] == \
             blob.splitlines()
+
+
+@pytest.mark.parametrize(("record", "expected"), [
+    # One setting, four tools' spellings: one canonical value each (records.vocabulary).
+    ({"base_config": {"txt2img": {"sampler_name": "dpmpp_2m", "scheduler": "karras",
+                                  "ckpt_name": "SDXL/juggernautXL_v9.safetensors"}}},
+     {"sampler": "DPM++ 2M", "scheduler": "Karras", "model": "juggernautXL_v9",
+      "model_hash": None}),
+    ({"sampler": "dpmpp_2m_k", "model": "juggernautXL_v9"},
+     {"sampler": "DPM++ 2M", "scheduler": "Karras", "model": "juggernautXL_v9"}),
+    ({"primary_sampler": "DPM++ 2M", "primary_scheduler": "Automatic"},
+     {"sampler": "DPM++ 2M", "scheduler": "Karras"}),
+    ({"sampler": "DPM++ 2M", "scheduler": "KARRAS"}, {"scheduler": "Karras"}),
+    # Unrecognised values pass through unchanged; a scheduler alone is still mapped.
+    ({"sampler": "my_sampler", "scheduler": "my_schedule"},
+     {"sampler": "my_sampler", "scheduler": "my_schedule"}),
+    ({"scheduler": "sgm_uniform"}, {"sampler": None, "scheduler": "SGM Uniform"}),
+    # The A1111 API's own shapes: a txt2img request with override_settings ...
+    ({"prompt": "a fox", "steps": 20, "sampler_name": "Euler a", "seed": -1,
+      "override_settings": {"sd_model_checkpoint": "sdxl/juggernautXL_v9.safetensors "
+                                                   "[1a2b3c4d5e]",
+                            "CLIP_stop_at_last_layers": 2}},
+     {"model": "juggernautXL_v9", "model_hash": "1a2b3c4d5e", "steps": 20, "seed": None,
+      "clip_skip": 2, "sampler": "Euler a", "prompt": "a fox"}),
+    # ... the response's info as an object, stage-keyed records, the echoed request.
+    ({"sd_model_name": "juggernautXL_v9", "sd_model_hash": "1A2B3C4D5E", "seed": 42,
+      "all_seeds": [42], "sampler_name": "DPM++ 2M", "cfg_scale": 7.0, "steps": 25},
+     {"model": "juggernautXL_v9", "model_hash": "1a2b3c4d5e", "seed": 42, "steps": 25}),
+    ({"txt2img": {"steps": 30, "cfg_scale": 6, "override_settings": {
+        "sd_model_checkpoint": "v1-5-pruned-emaonly.ckpt"}}},
+     {"steps": 30, "cfg_scale": 6.0, "model": "v1-5-pruned-emaonly"}),
+    ({"images": [], "parameters": {"steps": 12, "override_settings": {
+        "sd_model_checkpoint": "flux1-dev.sft"}}, "info": {"sd_model_name": "flux1-dev"}},
+     {"steps": 12, "model": "flux1-dev"}),
+    # Placeholders are absent in every source, so a real value further down counts.
+    ({"base_config": {"steps": 0, "cfg_scale": 0.0, "width": 0, "height": 0, "clip_skip": 0},
+      "primary_steps": 28, "metadata": {"seed": -1}},
+     {"steps": 28, "cfg_scale": None, "width": None, "height": None, "seed": None,
+      "clip_skip": None}),
+    # Denoise strength spellings.
+    ({"base_config": {"Denoise Strength": "0.3"}}, {"denoising_strength": 0.3}),
+    ({"base_config": {"img2img": {"denoise strength": 0.6}}}, {"denoising_strength": 0.6}),
+    # A decision score is not a rating; a person's user_rating is.
+    ({"metadata": {"user_rating": 4, "user_rating_source": "decision_score"}}, {"rating": None}),
+    ({"metadata": {"user_rating": 4, "record_kind": "staged_curation_event"}},
+     {"rating": None}),
+    ({"metadata": {"user_rating": 4, "record_kind": "review_tab_feedback"}}, {"rating": 4.0}),
+])
+def test_vocabulary_and_api_shapes(record: dict[str, Any], expected: dict[str, Any]) -> None:
+    row = one(record)
+    for column, value in expected.items():
+        assert row[column] == value, column
+
+
+def test_canonical_values_keep_row_order() -> None:
+    records = [{"sampler": s, "scheduler": c, "model": m, "steps": i + 1} for i, (s, c, m) in
+               enumerate([("dpmpp_2m", "karras", "a.safetensors"), (None, None, None),
+                          ("Euler a", None, "b"), ("dpmpp_2m", "karras", "a.ckpt"),
+                          ("DPM++ 2M Karras", None, None)] * 3)]
+    frame = normalize_lines(lines_of(*records)).frame
+    assert frame["steps"].to_list() == list(range(1, 16))
+    assert frame["sampler"].to_list()[:5] == ["DPM++ 2M", None, "Euler a", "DPM++ 2M",
+                                              "DPM++ 2M"]
+    assert frame["scheduler"].to_list()[:5] == ["Karras", None, None, "Karras", "Karras"]
+    assert frame["model"].to_list()[:5] == ["a", None, "b", "a", None]

@@ -52,14 +52,14 @@ def test_json_round_trip_is_equal(record: LearningRecord) -> None:
 
 
 def test_primary_knobs_come_from_the_effective_config() -> None:
-    base = {"txt2img": {"model": "sdxl.safetensors", "sampler_name": "Euler a",
-                        "scheduler": "Karras", "steps": 30, "cfg_scale": 7}}
+    base = {"txt2img": {"model": "sdxl.safetensors", "sampler_name": "euler_ancestral",
+                        "scheduler": "karras", "steps": 30, "cfg_scale": 7}}
     record = LearningRecord.from_pipeline_context(
         base, [{"txt2img": {"cfg_scale": 8.5, "steps": "40"}}, {"txt2img": {"steps": 99}}],
         RandomizerPlan("sweep", 12), {"experiment_name": "cfg"})
     assert (record.primary_model, record.primary_sampler, record.primary_scheduler,
             record.primary_steps, record.primary_cfg_scale) == (
-        "sdxl.safetensors", "Euler a", "Karras", 40, 8.5)
+        "sdxl", "Euler a", "Karras", 40, 8.5)  # canonical values (records.vocabulary)
     assert (record.randomizer_mode, record.randomizer_plan_size) == ("sweep", 12)
     assert record.metadata == {"experiment_name": "cfg"}
     assert record.base_config == base  # the base is kept as given, the variant separately
@@ -80,6 +80,7 @@ def test_absent_knobs_stay_none_never_zero() -> None:
     ({"img2img": {"sampler_name": "UniPC", "cfg_scale": 5}}, ("UniPC", 5.0)),
     ({"sampler_name": "Euler", "cfg_scale": 4.0, "stage": "txt2img"}, ("Euler", 4.0)),
     ({"txt2img": {"cfg_scale": True}}, (None, None)),
+    ({"txt2img": {"sampler_name": "dpmpp_2m", "cfg_scale": 0, "steps": 0}}, ("DPM++ 2M", None)),
 ])
 def test_knob_spellings_and_flat_configs(config: dict[str, Any],
                                          expected: tuple[Any, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
@@ -16,11 +16,14 @@ from runlake.analysis.ratings import join_ratings
 from runlake.analysis.scan import TableView, scan_table
 from runlake.errors import InvalidQuery
 from runlake.records import RATED_RUNS_VIEW, RATINGS_TABLE, RUNS_TABLE
+from runlake.records.vocabulary import known_sampler, known_scheduler
 from runlake.storage import LakePaths
 
 # The knobs whose distinct values `stats` counts: what a sweep varies.
 STATS_KNOBS = ("model", "sampler", "scheduler", "steps", "cfg_scale", "seed", "width", "height",
                "stage", "prompt", "experiment_id")
+# The knobs with a closed vocabulary: `stats` lists their values it does not recognise.
+VOCABULARY_KNOBS = {"sampler": known_sampler, "scheduler": known_scheduler}
 
 
 def _rated(paths: LakePaths, run_frame: pl.LazyFrame, ratings: str) -> pl.LazyFrame:
@@ -62,6 +65,7 @@ class TableStats:
     first_event: datetime | None
     last_event: datetime | None
     distinct: dict[str, int]
+    unrecognised: dict[str, list[str]] = field(default_factory=dict)
 
 
 def table_stats(paths: LakePaths, table: str) -> TableStats:
@@ -73,17 +77,21 @@ def table_stats(paths: LakePaths, table: str) -> TableStats:
 def stats_of(table: str, view: TableView) -> TableStats:
     schema = view.frame.collect_schema()
     knobs = [k for k in STATS_KNOBS if k in schema]
+    vocabulary = [k for k in VOCABULARY_KNOBS if schema.get(k) == pl.String]
     times = "event_time" in schema
     row = view.frame.select(
         pl.len().alias("records"),
         *([pl.col("event_time").min().alias("first"), pl.col("event_time").max().alias("last")]
           if times else []),
         *(pl.col(k).drop_nulls().n_unique().alias(k) for k in knobs),
+        *(pl.col(k).drop_nulls().unique().implode().alias(f"values {k}") for k in vocabulary),
     ).collect().row(0, named=True)
     return TableStats(
         table=table, version=view.snapshot.version, records=row["records"],
         pending=view.pending, first_event=row.get("first"), last_event=row.get("last"),
         distinct={k: row[k] for k in knobs},
+        unrecognised={k: sorted(v for v in row[f"values {k}"] if not VOCABULARY_KNOBS[k](v))
+                      for k in vocabulary},
     )
 
 

@@ -146,7 +146,8 @@ def stats_frame(rows: list[TableStats]) -> pl.DataFrame:
     return pl.DataFrame([
         {"table": s.table, "version": s.version, "records": s.records, "pending": s.pending,
          "first_event": s.first_event, "last_event": s.last_event,
-         **{f"distinct {k}": v for k, v in s.distinct.items()}}
+         **{f"distinct {k}": v for k, v in s.distinct.items()},
+         **{f"unrecognised {k}": ", ".join(v) or None for k, v in s.unrecognised.items()}}
         for s in rows
     ])
 

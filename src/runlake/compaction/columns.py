@@ -28,6 +28,7 @@ CANONICAL: dict[str, pl.DataType] = {
     "date": pl.String(),
     "ingested_at": UTC_MICROS,
     "model": pl.String(),
+    "model_hash": pl.String(),
     "sampler": pl.String(),
     "scheduler": pl.String(),
     "steps": pl.Int64(),

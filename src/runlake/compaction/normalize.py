@@ -13,7 +13,6 @@ The rules are written out in ``docs/compaction.md``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from runlake.compaction.canonical import canonical_values
 from runlake.compaction.columns import (
     CANONICAL,
     SUBSCORE_PREFIX,
@@ -47,7 +47,6 @@ from runlake.records.knobs import (
     DURATION_MILLISECONDS,
     DURATION_SECONDS,
     FIELD_KNOBS,
-    FUSED_SCHEDULERS,
     SIZE_ALIASES,
     STAGES,
     SUBSCORE_PREFIXES,
@@ -55,12 +54,10 @@ from runlake.records.knobs import (
     ConfigKnob,
     Kind,
 )
+from runlake.records.vocabulary import NOT_RATING_KINDS, NOT_RATING_SOURCES, PLACEHOLDERS
 
 TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f%:z")
 FIRST_OUTPUT = "record.outputs[0].path"  # an extra source, not a column
-_FUSED = re.compile(
-    r"(?i)^(.*\S)\s+(" + "|".join(re.escape(s) for s in FUSED_SCHEDULERS) + r")$"
-).pattern
 _SIZE = r"^\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*$"  # 832x1216, also with a times sign
 _INT64_BOUND = 2.0**63
 _TYPES: dict[Kind, pl.DataType] = {"text": pl.String(), "int": pl.Int64(), "float": pl.Float64()}
@@ -196,13 +193,13 @@ def _normalize(frame: pl.DataFrame) -> pl.DataFrame:
     flat = frame.select(*envelope, *(expr.alias(name) for name, (expr, _) in leaves.items()))
     types = {name: dtype for name, (_, dtype) in leaves.items()}
     canonical = _canonical(types)
-    return flat.select(
+    return canonical_values(flat.select(
         *(canonical[name].alias(name) if name in canonical else pl.col(name)
           for name in CANONICAL),
         *(expr.alias(name) for name, expr in canonical.items() if name.startswith(
             SUBSCORE_PREFIX)),
         *(pl.col(name) for name in types if name != FIRST_OUTPUT),
-    )
+    ))
 
 
 # -- leaves -------------------------------------------------------------------------------
@@ -310,7 +307,7 @@ def _canonical(types: dict[str, pl.DataType]) -> dict[str, pl.Expr]:
     variant = _coalesce(sources.first(VARIANT_VALUE_SOURCES, "text"), "text")
     for knob in CONFIG_KNOBS:
         columns[knob.name] = _config_knob(knob, sources, tested, variant)
-    columns.update(_fused_sampler(columns["sampler"], columns["scheduler"]))
+    columns["rating"] = _person_rating(sources, columns["rating"])
     columns.update(_size(sources, columns["width"], columns["height"]))
     columns["image_path"] = _coalesce([columns["image_path"], *sources.first(
         [FIRST_OUTPUT], "text")], "text")
@@ -328,13 +325,12 @@ def _config_knob(
     found = sources.first(knob.sources(), knob.kind)
     primary = sources.get(f"record.primary_{knob.name}", knob.kind) if knob.primary else None
     if primary is not None:
-        found.append(_absent_if_zero(primary, knob.kind))
+        found.append(primary)
     if knob.variables:  # {"variable_under_test": "CFG Scale", "variant_value": 6.0}
         found.append(pl.when(tested.is_in(knob.variables)).then(coerce(
             variant, pl.String(), knob.kind)))
-    for place in ("metadata", "record"):
-        found += sources.first([f"{place}.{alias}" for alias in knob.aliases], knob.kind)
-    return _coalesce(found, knob.kind)
+    found += sources.first(knob.record_sources(), knob.kind)
+    return _coalesce([_absent_if_placeholder(e, knob.name) for e in found], knob.kind)
 
 
 def _variable_key(variable: pl.Expr) -> pl.Expr:
@@ -349,14 +345,14 @@ def _variant_value_columns(sources: _Sources) -> dict[str, pl.Expr]:
     return {"variant_value": rendered, "variant_value_num": number}
 
 
-def _fused_sampler(sampler: pl.Expr, scheduler: pl.Expr) -> dict[str, pl.Expr]:
-    """``DPM++ 2M Karras`` -> sampler ``DPM++ 2M`` and, unless named elsewhere, ``Karras``."""
-    name = sampler.str.extract(_FUSED, 1)
-    suffix = sampler.str.extract(_FUSED, 2)
-    return {
-        "sampler": pl.when(name.is_not_null()).then(name).otherwise(sampler),
-        "scheduler": pl.coalesce(scheduler, suffix),
-    }
+def _person_rating(sources: _Sources, rating: pl.Expr) -> pl.Expr:
+    """A decision or curation score stored as ``user_rating`` is not a person's rating."""
+    source = _coalesce(sources.first(["metadata.user_rating_source",
+                                      "record.user_rating_source"], "text"), "text")
+    kind = _coalesce(sources.first([k for f in FIELD_KNOBS if f.name == "record_kind"
+                                    for k in f.sources], "text"), "text")
+    not_rating = source.is_in(NOT_RATING_SOURCES) | kind.is_in(NOT_RATING_KINDS)
+    return pl.when(not_rating.fill_null(False)).then(None).otherwise(rating)
 
 
 def _size(sources: _Sources, width: pl.Expr, height: pl.Expr) -> dict[str, pl.Expr]:
@@ -384,11 +380,13 @@ def _coalesce(exprs: list[pl.Expr], kind: Kind) -> pl.Expr:
     return pl.coalesce(exprs) if len(exprs) > 1 else exprs[0]
 
 
-def _absent_if_zero(expr: pl.Expr, kind: Kind) -> pl.Expr:
-    """StableNew writes 0 / 0.0 / "" for a primary_* knob it did not know: that is absent."""
-    if kind == "text":
+def _absent_if_placeholder(expr: pl.Expr, knob: str) -> pl.Expr:
+    """A placeholder (StableNew's steps 0, A1111's seed -1) is absent, in every source, so a
+    real value further down still counts; blank text is already null (``coerce``)."""
+    values = PLACEHOLDERS.get(knob)
+    if not values:
         return expr
-    return pl.when(expr == 0).then(None).otherwise(expr)
+    return pl.when(pl.any_horizontal(expr == v for v in values)).then(None).otherwise(expr)
 
 
 # -- coercion -----------------------------------------------------------------------------

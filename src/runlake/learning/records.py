@@ -28,6 +28,7 @@ from runlake.errors import InvalidRecord
 from runlake.learning.configs import effective_config, merge, primary_config
 from runlake.records import RUNS_TABLE, new_id, utc_now_text
 from runlake.records.knobs import CONFIG_KNOBS
+from runlake.records.vocabulary import placeholder, sampler_pair, scheduler_label, split_model
 
 # Names the same knob goes by in pipeline configs, first match wins: the aliases compaction
 # reads (runlake.records.knobs), so a record's primary_* fields and the table's columns agree.
@@ -158,15 +159,24 @@ class RatingRecord:
 
 
 def primary_knobs(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Model, sampler, scheduler, steps and CFG scale of one stage config; ``None`` if absent
-    or unusable (an empty name, steps that are not a whole number)."""
+    """Model, sampler, scheduler, steps and CFG scale of one stage config, as canonical
+    values (``runlake.records.vocabulary``: ``dpmpp_2m`` + ``karras`` is ``DPM++ 2M`` +
+    ``Karras``, a model loses its extension and hash); ``None`` if absent, a placeholder
+    (steps 0) or unusable (an empty name, steps that are not a whole number)."""
     found = {knob: _first(config, names) for knob, names in _KNOB_NAMES.items()}
+    sampler, scheduler = _text(found["sampler"]), _text(found["scheduler"])
+    if sampler is not None:
+        sampler, scheduler = sampler_pair(sampler, scheduler)
+    elif scheduler is not None:
+        scheduler = scheduler_label(scheduler)
+    model = _text(found["model"])
+    steps, cfg_scale = _whole(found["steps"]), _number(found["cfg_scale"])
     return {
-        "model": _text(found["model"]),
-        "sampler": _text(found["sampler"]),
-        "scheduler": _text(found["scheduler"]),
-        "steps": _whole(found["steps"]),
-        "cfg_scale": _number(found["cfg_scale"]),
+        "model": split_model(model)[0] if model is not None else None,
+        "sampler": sampler,
+        "scheduler": scheduler,
+        "steps": None if placeholder("steps", steps) else steps,
+        "cfg_scale": None if placeholder("cfg_scale", cfg_scale) else cfg_scale,
     }
 
 

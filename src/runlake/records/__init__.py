@@ -9,6 +9,8 @@ Modules, in the order a record meets them:
   table's contract and ``compare``'s bounded intervals.
 - ``knobs``: the canonical knobs and every name and place their values are found under
   (data that compaction's normalization and the producers' records both read).
+- ``vocabulary``: every tool's spelling of a sampler, scheduler or model -> one canonical
+  value, as tables with their sources, and the lookups (``sampler_pair``, ``split_model``).
 - ``infotext``: the A1111/Forge "infotext" (parameters text), parsed and written; shared by
   the offline backend (which writes it) and the PNG importer (which reads it).
 

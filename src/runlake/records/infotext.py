@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runlake.records.knobs import FUSED_SCHEDULERS
+from runlake.records.vocabulary import FUSED_SUFFIXES, scheduler_label
 
 NEGATIVE_PREFIX = "Negative prompt:"
 _PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
@@ -99,10 +99,12 @@ class Infotext:
 
 
 def split_sampler(name: str) -> tuple[str, str | None]:
-    """``("DPM++ 2M", "Karras")`` for ``"DPM++ 2M Karras"``; a plain name has no scheduler."""
-    for scheduler in FUSED_SCHEDULERS:
-        if name.endswith(" " + scheduler):
-            return name[: -len(scheduler) - 1], scheduler
+    """``("DPM++ 2M", "Karras")`` for ``"DPM++ 2M Karras"``; a plain name has no scheduler.
+    Only the split: the names stay as written (see ``runlake.records.vocabulary``)."""
+    lowered = name.lower()
+    for suffix in FUSED_SUFFIXES:
+        if lowered.endswith(" " + suffix.lower()):
+            return name[: -len(suffix) - 1].rstrip(), scheduler_label(suffix)
     return name, None
 
 

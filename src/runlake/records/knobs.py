@@ -15,11 +15,10 @@ Kind = Literal["text", "int", "float"]
 
 # Stage dicts searched for knobs, after the flat config: a generation stage holds the knobs.
 STAGES = ("txt2img", "img2img")
-
-# Legacy sampler names carry the scheduler as a suffix ("DPM++ 2M Karras"). "Automatic" and
-# "DDIM" are left out: both are also whole sampler names.
-FUSED_SCHEDULERS = ("Karras", "Exponential", "Polyexponential", "SGM Uniform", "KL Optimal",
-                    "Align Your Steps", "Uniform", "Simple", "Normal", "Beta")
+# Where a record handed over as the A1111 API's own shapes keeps its knobs, besides its top
+# level: stage-keyed ({"txt2img": {...}}), a response's echoed request ("parameters") and
+# its info JSON as an object ("info").
+RECORD_CONTAINERS = (*STAGES, "parameters", "info")
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,12 @@ class ConfigKnob:
         staged = [f"config.{s}.{a}" for s in STAGES for a in self.aliases]
         return flat + staged
 
+    def record_sources(self) -> list[str]:
+        """Places outside the config, searched after it and after ``primary_<name>``."""
+        top = [f"{place}.{a}" for place in ("metadata", "record") for a in self.aliases]
+        nested = [f"record.{c}.{a}" for c in RECORD_CONTAINERS for a in self.aliases]
+        return top + nested
+
 
 @dataclass(frozen=True)
 class FieldKnob:
@@ -48,28 +53,37 @@ class FieldKnob:
     sources: tuple[str, ...]
 
 
+# Aliases are the spellings of the key in the tools' configs and API shapes; a dotted alias
+# is a path (the A1111 API's override_settings). Values are made canonical afterwards by
+# runlake.records.vocabulary.
 CONFIG_KNOBS = (
     ConfigKnob("model", "text", ("model", "sd_model_checkpoint", "Model", "checkpoint",
-                                 "model_name"), ("model", "checkpoint", "sdmodelcheckpoint"),
-               primary=True),
+                                 "model_name", "sd_model_name", "ckpt_name", "unet_name",
+                                 "base_model", "override_settings.sd_model_checkpoint"),
+               ("model", "checkpoint", "sdmodelcheckpoint"), primary=True),
+    ConfigKnob("model_hash", "text", ("model_hash", "Model hash", "sd_model_hash",
+                                      "base_model_hash")),
     ConfigKnob("sampler", "text", ("sampler_name", "sampler", "Sampler"),
                ("sampler", "samplername", "samplingmethod"), primary=True),
     ConfigKnob("scheduler", "text", ("scheduler", "Schedule type", "schedule_type",
-                                     "Scheduler"), ("scheduler", "scheduletype"), primary=True),
+                                     "Scheduler", "noise_schedule"),
+               ("scheduler", "scheduletype"), primary=True),
     ConfigKnob("steps", "int", ("steps", "Steps", "num_inference_steps"),
                ("steps", "samplingsteps"), primary=True),
     ConfigKnob("cfg_scale", "float", ("cfg_scale", "cfg scale", "CFG scale", "CFG Scale",
-                                      "guidance_scale"), ("cfgscale", "cfg", "guidancescale"),
-               primary=True),
-    ConfigKnob("seed", "int", ("seed", "Seed"), ("seed",)),
+                                      "guidance_scale", "cfg"),
+               ("cfgscale", "cfg", "guidancescale"), primary=True),
+    ConfigKnob("seed", "int", ("seed", "Seed", "noise_seed"), ("seed",)),
     ConfigKnob("width", "int", ("width", "Width"), ("width",)),
     ConfigKnob("height", "int", ("height", "Height"), ("height",)),
-    ConfigKnob("denoising_strength", "float", ("denoising_strength", "Denoising strength",
-                                               "denoise"), ("denoisingstrength", "denoise")),
-    ConfigKnob("clip_skip", "int", ("clip_skip", "Clip skip", "CLIP_stop_at_last_layers"),
+    ConfigKnob("denoising_strength", "float", (
+        "denoising_strength", "Denoising strength", "Denoise Strength", "denoise strength",
+        "denoise_strength", "denoise"), ("denoisingstrength", "denoisestrength", "denoise")),
+    ConfigKnob("clip_skip", "int", ("clip_skip", "Clip skip", "CLIP_stop_at_last_layers",
+                                    "override_settings.CLIP_stop_at_last_layers"),
                ("clipskip",)),
-    ConfigKnob("stage", "text", ("stage",)),
-    ConfigKnob("prompt", "text", ("prompt", "Prompt"), ("prompt",)),
+    ConfigKnob("stage", "text", ("stage", "Stage")),
+    ConfigKnob("prompt", "text", ("prompt", "Prompt", "positive_prompt"), ("prompt",)),
     ConfigKnob("negative_prompt", "text", ("negative_prompt", "Negative prompt"),
                ("negativeprompt",)),
 )
