@@ -13,6 +13,7 @@ import pytest
 
 import runlake
 from runlake.testing import sweep_records
+from tests.helpers import run_python
 
 
 def ids(frame: pl.LazyFrame) -> list[str]:
@@ -116,3 +117,22 @@ def test_a_version_the_table_does_not_have_is_a_clear_error(lake: runlake.Lake) 
     with pytest.raises(runlake.InvalidOption, match="ISO-8601"):
         lake.scan("runs", as_of="not a date")
     assert ids(lake.scan("runs", as_of=datetime.now(timezone.utc).isoformat())) == ["a"]
+
+
+def test_a_fresh_read_of_the_tail_loads_no_pandas(tmp_path: Path) -> None:
+    # pa.table() on delta-rs's add actions imported pandas (0.2-0.5 s) on every first read.
+    lake = runlake.Lake(tmp_path / "lake")
+    lake.append_many("runs", [{"i": i, "timestamp": f"2026-03-2{i % 3}T00:00:00"}
+                              for i in range(30)])
+    lake.compact()
+    lake.append_many("runs", [{"i": i, "timestamp": f"2026-03-2{i % 4}T00:00:00"}
+                              for i in range(30, 50)])
+    lake.close()
+    code = """
+import sys, runlake
+frame = runlake.Lake(sys.argv[1]).scan("runs").collect()
+print(frame.height, frame["record.i"].sort().to_list() == list(range(50)), "pandas" in sys.modules)
+"""
+    result = run_python(code, str(lake.root))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["50", "True", "False"]

@@ -207,7 +207,10 @@ def _normalized_each(pieces: Sequence[SegmentSlice]) -> list[pl.DataFrame]:
     bounds = np.cumsum([len(blob) for blob in blobs])
     owner = np.searchsorted(bounds, result.starts, side="right")
     frame = result.frame.with_columns(pl.Series(_PIECE, owner, dtype=pl.Int64))
-    return [frame.filter(pl.col(_PIECE) == index).drop(_PIECE) for index in range(len(pieces))]
+    # One split, not one filter per piece (a tail over 70 dates made 70 passes over it).
+    split = frame.partition_by(_PIECE, as_dict=True, include_key=False, maintain_order=True)
+    empty = frame.clear().drop(_PIECE)
+    return [split.get((index,), empty) for index in range(len(pieces))]
 
 
 def _read(piece: SegmentSlice) -> bytes:
