@@ -124,6 +124,9 @@ if TYPE_CHECKING:
         StorageError as StorageError,
     )
     from runlake.errors import (
+        TableDamaged as TableDamaged,
+    )
+    from runlake.errors import (
         UnknownColumn as UnknownColumn,
     )
     from runlake.export import (
@@ -250,6 +253,7 @@ _LAZY: dict[str, str] = {
     "LakeError": "runlake.errors",
     "LockTimeout": "runlake.errors",
     "StorageError": "runlake.errors",
+    "TableDamaged": "runlake.errors",
     "UnknownColumn": "runlake.errors",
     # append: the raw zone
     "BufferedWriter": "runlake.append",

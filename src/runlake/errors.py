@@ -15,6 +15,7 @@ caller only ever needs ``except runlake.LakeError``::
     ├── EmptyLake          (also LookupError)
     ├── CompactionError
     │   └── CompactionConflict
+    ├── TableDamaged                           names the file, and check / rebuild
     ├── ExportError
     ├── ImportFailed
     └── BackendError
@@ -101,6 +102,12 @@ class CompactionError(LakeError):
 
 class CompactionConflict(CompactionError):
     """Another compactor committed to the table first; this run committed nothing (rerun)."""
+
+
+class TableDamaged(LakeError):
+    """A table's Delta log or data files are not what its commits say (a truncated commit
+    file, a missing Parquet file): names what is wrong and the way back (``runlake check``,
+    ``runlake rebuild``). Nothing is read or committed on top of the damage."""
 
 
 class ExportError(LakeError):

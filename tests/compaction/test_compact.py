@@ -86,7 +86,7 @@ def test_commit_records_offsets_sequence_and_transaction(lake: runlake.Lake) -> 
                 for s in lake.paths.segments("runs", d)}
     assert ours["offsets"] == segments
     assert ours["covered"] == {k: [0, v] for k, v in segments.items()}
-    assert (ours["format"], ours["operation"], ours["sequence"]) == (1, "compact", 1)
+    assert (ours["format"], ours["operation"], ours["sequence"]) == (2, "compact", 1)
     assert (ours["records"], ours["quarantined"], ours["duplicates"]) == (2, 0, 0)
     assert DeltaTable(str(table_dir(lake))).transaction_version(app_id("runs")) == 1
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -180,7 +181,7 @@ _STRACE_NAMES = {"fsync": "fsync", "fdatasync": "fsync", "rename": "rename",
 def _strace_event(line: str) -> Event | None:
     """``123 fsync(5</a/b>) = 0`` -> ("fsync", "/a/b"); ``linkat(AT_FDCWD, "x", AT_FDCWD, "y",
     0)`` -> ("link", "y"): the path the call leaves behind."""
-    body = line.split(" ", 1)[1] if line[:1].isdigit() else line
+    body = re.sub(r"^\d+\s+", "", line)  # strace -f starts a line with the pid, padded
     name, _, rest = body.partition("(")
     call = _STRACE_NAMES.get(name)
     if call is None:

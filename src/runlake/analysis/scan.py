@@ -24,6 +24,7 @@ from runlake.compaction import (
     Delta,
     Snapshot,
     delta_errors,
+    fingerprint,
     ids_present,
     load_version,
     normalize_lines,
@@ -110,6 +111,7 @@ def _committed(root: Path, delta: Delta | None) -> pl.LazyFrame:
 class _Cached:
     start: int
     end: int
+    tail: str  # the fingerprint of the bytes before ``end`` when they were read
     frame: pl.DataFrame
 
 
@@ -124,6 +126,8 @@ class _TailCache:
     (an analyst's next question) normalizes only bytes appended since, and a compaction that
     moved a segment's committed offset simply starts that segment's entry afresh. Only the
     segments pending in the latest scan of a table are kept, so memory follows the tail.
+    A segment truncated and grown again in place (same inode) would break that promise: an
+    entry is reused only while the fingerprint of the bytes before its end still matches.
     """
 
     def __init__(self) -> None:
@@ -137,13 +141,14 @@ class _TailCache:
         """The pending rows not already in ``delta``'s snapshot, each record id once (the
         first wins). An unchanged tail over an unchanged snapshot is answered from memory."""
         keys = [_identity(piece.path) for piece in slices]
+        tails = [fingerprint(piece.path, piece.end) for piece in slices]
         signature = (None if delta is None else delta.version(),
-                     tuple((k, p.start, p.end) for k, p in zip(keys, slices, strict=True)))
+                     tuple(zip(keys, slices, tails, strict=True)))
         with self._lock:
             memo = self._results.get(table)
             if memo is not None and memo[0] == signature:
                 return memo[1]
-            fresh = _updated(self._tables.get(table, {}), keys, slices)
+            fresh = _updated(self._tables.get(table, {}), keys, slices, tails)
             self._tables[table] = fresh
             rows = _new_rows([entry.frame for entry in fresh.values()], delta)
             self._results[table] = (signature, rows)
@@ -166,7 +171,7 @@ def _new_rows(frames: list[pl.DataFrame], delta: Delta | None) -> pl.DataFrame:
 
 
 def _updated(
-    old: dict[Key, _Cached], keys: list[Key], slices: Sequence[SegmentSlice]
+    old: dict[Key, _Cached], keys: list[Key], slices: Sequence[SegmentSlice], tails: list[str]
 ) -> dict[Key, _Cached]:
     """Entries for ``slices``: cached rows reused, only unseen bytes normalized, all of them
     in one call (its fixed cost would otherwise be paid once per segment)."""
@@ -174,15 +179,22 @@ def _updated(
     todo: list[SegmentSlice] = []
     for key, piece in zip(keys, slices, strict=True):
         cached = old.get(key)
-        if cached is None or cached.start != piece.start or cached.end > piece.end:
+        if cached is None or not _still_valid(cached, piece):
             kept.append(None)
             todo.append(piece)
         else:
             kept.append(cached.frame)
             todo.append(SegmentSlice(piece.path, cached.end, piece.end))
     parts = _normalized_each(todo)
-    return {key: _Cached(piece.start, piece.end, _joined(before, part))
-            for key, piece, before, part in zip(keys, slices, kept, parts, strict=True)}
+    return {key: _Cached(piece.start, piece.end, tail, _joined(before, part))
+            for key, piece, tail, before, part in zip(keys, slices, tails, kept, parts,
+                                                      strict=True)}
+
+
+def _still_valid(cached: _Cached, piece: SegmentSlice) -> bool:
+    """The cached rows are those of the piece's bytes up to ``cached.end``."""
+    return (cached.start == piece.start and cached.end <= piece.end
+            and fingerprint(piece.path, cached.end) == cached.tail)
 
 
 def _joined(before: pl.DataFrame | None, part: pl.DataFrame) -> pl.DataFrame:

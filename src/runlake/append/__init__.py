@@ -26,7 +26,12 @@ from runlake.append.deadletter import Appends, ReplayResult, replay, spill
 from runlake.append.failsafe import LearningRecordWriter, Recorder
 from runlake.append.ingest import IngestReport, Rejection, append_jsonl
 from runlake.append.reader import RawScan, SegmentSlice, StoredRecord, complete_end
-from runlake.append.segments import DEFAULT_SEGMENT_BYTES, AppendOptions, Durability
+from runlake.append.segments import (
+    DEFAULT_SEGMENT_BYTES,
+    AppendOptions,
+    Durability,
+    write_watermark,
+)
 from runlake.append.status import LakeStatus, TableStatus, lake_status
 from runlake.append.writer import BufferedWriter
 
@@ -53,4 +58,5 @@ __all__ = [
     "lake_status",
     "replay",
     "spill",
+    "write_watermark",
 ]

@@ -12,6 +12,14 @@ covered. A writer that nevertheless finds its open segment unlinked (``st_nlink 
 operator's ``rm``) drops it and lists the partition again, so an acknowledged append never
 lands in a file no directory holds.
 
+Appends never go into a segment whose history no longer matches (shrunk below what this
+process wrote or compaction covered, or replaced by another file): the writer rotates to a
+fresh segment instead. In process, the hint remembers the segment's inode and its size after
+the last write; across processes, compaction leaves each partition a watermark
+(``.committed``: each segment's committed offset) that a writer listing the partition reads.
+Compaction itself never trusts an offset whose bytes changed (see ``compaction.offsets``);
+this only keeps new records out of a segment someone tampered with.
+
 An ``"fsync"`` append is durable with its directory entries: the first time this process
 fsync-appends into a segment it did not create durably (a ``"flush"`` append or another
 process made it), it fsyncs the partition directory, and once per partition the directories
@@ -20,6 +28,7 @@ above it, before returning.
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import suppress
 from dataclasses import dataclass
@@ -32,6 +41,7 @@ from runlake.storage import (
     list_segments,
     make_dirs,
     partition_lock,
+    replace_file,
     segment_name,
     segment_number,
     storage_errors,
@@ -65,7 +75,8 @@ def append_buffer(
 # Per-process memo of each partition's current segment; it saves a directory listing and a
 # stat per append. It is only a hint: it is reopened without O_CREAT, its size and link count
 # are checked under the lock, and a vanished, unlinked or full hint falls back to listing.
-_CURRENT: dict[Path, Path] = {}
+_CURRENT: dict[Path, tuple[Path, int, int]] = {}  # partition -> (segment, inode, size)
+WATERMARK = ".committed"
 # Segments (path, device, inode) whose directory entry this process knows is durable, and
 # partitions whose ancestors it fsynced: an "fsync" append pays for directories once. The
 # path is part of the key because a removed segment's inode number may be reused.
@@ -90,7 +101,7 @@ def _append_locked(
         os.close(fd)
     if durability == "fsync":
         _durable_entries(partition, (segment, info.st_dev, info.st_ino))
-    _CURRENT[partition] = segment
+    _CURRENT[partition] = (segment, info.st_ino, size + len(buffer))
     return segment
 
 
@@ -114,12 +125,15 @@ def _open_segment(
     at opening). A segment found unlinked after opening is dropped and the partition listed
     again: writing into it would acknowledge a record no directory holds."""
     hint = _CURRENT.pop(partition, None)
+    changed = None
     if hint is not None:
         opened = _reopen(hint, incoming, limit)
-        if opened is not None:
+        if isinstance(opened, Path):
+            changed = opened
+        elif opened is not None:
             return opened
     while True:
-        segment, new = _current_segment(partition, incoming, limit)
+        segment, new = _current_segment(partition, incoming, limit, changed)
         # O_EXCL: a new segment's name is never reused, so offsets recorded for it stay valid.
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | (os.O_EXCL if new else 0)
         fd = os.open(segment, flags, 0o644)
@@ -129,29 +143,61 @@ def _open_segment(
         os.close(fd)  # removed between listing and opening: list again
 
 
-def _reopen(hint: Path, incoming: int, limit: int) -> tuple[int, Path, os.stat_result] | None:
-    """The hinted segment opened, if it still exists, is linked and has room."""
+def _reopen(hint: tuple[Path, int, int], incoming: int, limit: int
+            ) -> tuple[int, Path, os.stat_result] | Path | None:
+    """The hinted segment opened, if it still exists, is linked and has room; the segment's
+    path if its history changed (another inode, or shorter than this process wrote it)."""
+    segment, inode, written = hint
     try:
-        fd = os.open(hint, os.O_RDWR | os.O_APPEND)
+        fd = os.open(segment, os.O_RDWR | os.O_APPEND)
     except FileNotFoundError:
         return None
     info = os.fstat(fd)
+    if info.st_nlink and (info.st_ino != inode or info.st_size < written):
+        os.close(fd)
+        return segment
     if info.st_nlink and (info.st_size == 0 or info.st_size + incoming <= limit):
-        return fd, hint, info
+        return fd, segment, info
     os.close(fd)
     return None
 
 
-def _current_segment(partition: Path, incoming: int, limit: int) -> tuple[Path, bool]:
+def _current_segment(
+    partition: Path, incoming: int, limit: int, changed: Path | None
+) -> tuple[Path, bool]:
+    """The partition's last segment if it has room and its history is intact, else the
+    next one (to be created)."""
     segments = list_segments(partition)
     if not segments:
         return partition / segment_name(1), True
     last = segments[-1]
     size = last.stat().st_size
-    if size == 0 or size + incoming <= limit:
+    intact = last != changed and size >= _watermark(partition).get(last.name, 0)
+    if intact and (size == 0 or size + incoming <= limit):
         return last, False
     number = segment_number(last.name) or 0
     return partition / segment_name(number + 1), True
+
+
+def _watermark(partition: Path) -> dict[str, int]:
+    """The committed offset of each segment of the partition, as compaction last left it
+    (empty when there is none or it is unreadable: it is only a safeguard)."""
+    try:
+        found = json.loads((partition / WATERMARK).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): v for k, v in found.items() if isinstance(v, int)} if isinstance(
+        found, dict) else {}
+
+
+def write_watermark(partition: Path, offsets: dict[str, int], lock_timeout: float) -> None:
+    """Record the committed offsets of the partition's segments (name -> offset), under
+    its lock; called by compaction after a commit."""
+    with storage_errors(partition), partition_lock(partition, lock_timeout):
+        merged = {**_watermark(partition), **offsets}
+        present = {p.name for p in list_segments(partition)}
+        kept = {name: offset for name, offset in sorted(merged.items()) if name in present}
+        replace_file(partition / WATERMARK, json.dumps(kept).encode(), sync_directory=False)
 
 
 def _write_durably(

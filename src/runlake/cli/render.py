@@ -86,6 +86,12 @@ def print_compaction(out: Console, result: runlake.CompactionResult) -> None:
         out.print(f"[yellow]{result.quarantined} line(s) quarantined[/yellow]: see "
                   "quarantine/<table>/ for each line, its segment, offset and reason",
                   highlight=False)
+    for t in result.tables:
+        for reset in t.resets:
+            out.print(f"[yellow]{t.table}: {reset.segment} {reset.reason}[/yellow] "
+                      "(truncated, restored or replaced?): its records were read again from "
+                      "its start; those already in the table were dropped as duplicates",
+                      highlight=False, soft_wrap=True)
 
 
 def print_optimize(out: Console, result: runlake.OptimizeResult) -> None:

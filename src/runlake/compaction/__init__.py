@@ -48,7 +48,14 @@ from runlake.compaction.maintenance import (
     vacuum,
 )
 from runlake.compaction.normalize import Normalized, normalize_lines
-from runlake.compaction.offsets import Snapshot, pending_slices, snapshot, snapshot_of
+from runlake.compaction.offsets import (
+    Reset,
+    Snapshot,
+    fingerprint,
+    pending_slices,
+    snapshot,
+    snapshot_of,
+)
 from runlake.compaction.quarantine import QuarantineEntry, read_entries
 from runlake.compaction.run import (
     CompactionProgress,
@@ -69,6 +76,7 @@ __all__ = [
     "OptimizeResult",
     "Progress",
     "QuarantineEntry",
+    "Reset",
     "Snapshot",
     "TableCompaction",
     "TableOptimize",
@@ -77,6 +85,7 @@ __all__ = [
     "compact",
     "conform",
     "delta_errors",
+    "fingerprint",
     "ids_present",
     "load_version",
     "normalize_lines",

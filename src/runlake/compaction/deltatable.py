@@ -294,6 +294,39 @@ def _add(file: DataFile) -> AddAction:
                      file.stats)
 
 
+class CommitFile(NamedTuple):
+    """What one version's log file holds: its commit info, the application transactions it
+    sets, and how many files it adds."""
+
+    info: dict[str, Any]
+    transactions: dict[str, int]
+    adds: int
+
+
+def read_commit(root: Path, version: int) -> CommitFile | None:
+    """One version's log file, summarized (``None`` if it is gone, e.g. after log cleanup;
+    lines that are not JSON, from a torn file, are left out)."""
+    path = root / LOG_DIR / f"{version:020d}.json"
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return None
+    info: dict[str, Any] = {}
+    transactions: dict[str, int] = {}
+    adds = 0
+    for line in lines:
+        try:
+            action = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if "commitInfo" in action:
+            info = action["commitInfo"]
+        elif "txn" in action:
+            transactions[str(action["txn"]["appId"])] = int(action["txn"]["version"])
+        adds += "add" in action
+    return CommitFile(info, transactions, adds)
+
+
 def commit_info(root: Path, version: int) -> dict[str, Any] | None:
     """The ``commitInfo`` of one version, read from its log file (``None`` if the file is
     gone, e.g. after log cleanup). Reading the log directly works for any version."""

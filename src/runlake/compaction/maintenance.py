@@ -241,7 +241,7 @@ def _commit_info(root: Path, table: str, delta: Delta,
                  operation: str) -> tuple[dict[str, Any], AppTransaction]:
     """The last compaction's offsets and an unchanged transaction, for a maintenance commit."""
     snap = snapshot_of(root, table, delta)
-    metadata = commit_metadata(operation, snap.sequence, snap.offsets, table=table)
+    metadata = commit_metadata(operation, snap.sequence, snap.offsets, snap.tails, table=table)
     return metadata, (app_id(table), snap.sequence)
 
 

@@ -19,9 +19,11 @@ import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
+from runlake.compaction.offsets import Reset
 from runlake.records import utc_now_text
 from runlake.storage import LakePaths, fsync_path, make_dirs, replace_file, storage_errors
 
@@ -83,3 +85,30 @@ def read_entries(paths: LakePaths, table: str) -> list[QuarantineEntry]:
         found.append(QuarantineEntry(doc["table"], doc["segment"], doc["offset"], line,
                                      doc["reason"]))
     return found
+
+
+RESETS = "_resets"  # quarantine/<table>/_resets/: segments read again from their start
+
+
+def write_reset(paths: LakePaths, table: str, sequence: int, reset: Reset) -> Path:
+    """Record, durably, that compaction ``sequence`` read ``reset``'s segment again from 0
+    (named by segment and sequence: a retried run rewrites the same entry)."""
+    partition, name = reset.segment.split("/", 1)
+    target = (paths.quarantine / table / RESETS / partition
+              / f"{name.removesuffix('.jsonl')}-{sequence:08d}.json")
+    doc = {"table": table, "segment": reset.segment, "offset": reset.offset,
+           "size": reset.size, "reason": reset.reason, "sequence": sequence,
+           "detected_at": utc_now_text()}
+    with storage_errors(target):
+        created = make_dirs(target.parent)
+        replace_file(target, orjson.dumps(doc))
+        for directory in created:
+            fsync_path(directory)
+    return target
+
+
+def read_resets(paths: LakePaths, table: str) -> list[dict[str, Any]]:
+    """Every reset recorded for ``table``, oldest compaction first."""
+    found = [orjson.loads(p.read_bytes())
+             for p in (paths.quarantine / table / RESETS).glob("date=*/*.json")]
+    return sorted(found, key=lambda doc: (doc["sequence"], doc["segment"]))

@@ -12,12 +12,14 @@ quarantine entries that the retry rewrites in place.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from runlake.append import SegmentSlice
+from runlake.append import SegmentSlice, write_watermark
 from runlake.compaction.columns import CANONICAL
 from runlake.compaction.datafiles import FileOptions
 from runlake.compaction.decode import BadLine, Decoder
@@ -25,19 +27,22 @@ from runlake.compaction.deltatable import app_id, column_types, commit, open_tab
 from runlake.compaction.evolve import SchemaTracker
 from runlake.compaction.normalize import Normalized, normalize_batch
 from runlake.compaction.offsets import (
+    Reset,
     Snapshot,
     commit_metadata,
-    pending_slices,
+    fingerprint,
+    pending,
     segment_key,
     snapshot_of,
 )
-from runlake.compaction.quarantine import QuarantineEntry, write_entries
+from runlake.compaction.quarantine import QuarantineEntry, write_entries, write_reset
 from runlake.compaction.rawbatches import Batch, pipelined, read_batches
 from runlake.compaction.staging import Staging
 from runlake.defaults import DEFAULT_BATCH_BYTES
-from runlake.errors import InvalidOption
+from runlake.errors import InvalidOption, LakeError
 from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, table_lock
 
+log = logging.getLogger(__name__)
 DECODERS = 2  # batches decoded at once, one thread each (the machine this targets has 2 cores)
 
 
@@ -83,6 +88,9 @@ class TableCompaction:
     files: int
     rewritten: int
     seconds: float
+    # Segments whose history no longer matched their committed offset (shrunk, restored,
+    # replaced): read again from their start, their records deduplicated against the table.
+    resets: tuple[Reset, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,11 +165,16 @@ class _Compaction:
                                tag=f"{self.sequence:08d}", options=options.files)
         self.decoder = Decoder(threads=False)  # batches are decoded in parallel instead
         self.quarantined = 0
+        self.resets: list[Reset] = []
 
     def run(self, started: float) -> TableCompaction:
-        slices = pending_slices(self.paths, self.table, self.snap,
-                                lock_timeout=self.options.lock_timeout)
-        if not slices:
+        found = pending(self.paths, self.table, self.snap, lock_timeout=self.options.lock_timeout)
+        slices, self.resets = found.slices, found.resets
+        for reset in self.resets:
+            log.warning("runlake: %s/%s %s (truncated, restored or replaced?): its records are "
+                        "read again from its start; those the table holds are dropped as "
+                        "duplicates", self.table, reset.segment, reset.reason)
+        if not slices and not self.resets:
             return self._result(None, 0, started)
         total = sum(s.end - s.start for s in slices)
         # Two threads decode batches (JSON parsing and Polars both run outside the GIL) while
@@ -181,6 +194,7 @@ class _Compaction:
                     self._report(done, total)
                 self.staging.wait()
                 version = self._commit(slices)
+                self._leave_watermarks(slices)
             except BaseException:
                 self.staging.discard()
                 raise
@@ -209,21 +223,41 @@ class _Compaction:
         replaced, dates = self.staging.widen_committed()
         tracker = self.staging.tracker
         types = tracker.types if self.delta is not None else {**CANONICAL, **tracker.types}
-        offsets = dict(self.snap.offsets)
+        offsets, tails = dict(self.snap.offsets), dict(self.snap.tails)
         covered = {}
+        for reset in self.resets:  # read again from 0; a slice below moves it further
+            offsets[reset.segment] = 0
+            tails.pop(reset.segment, None)
+            write_reset(self.paths, self.table, self.sequence, reset)
         for piece in slices:
-            offsets[segment_key(piece.path)] = piece.end
-            covered[segment_key(piece.path)] = [piece.start, piece.end]
+            key = segment_key(piece.path)
+            offsets[key], tails[key] = piece.end, fingerprint(piece.path, piece.end)
+            covered[key] = [piece.start, piece.end]
+        files = [*self.staging.files(), *replaced]
         metadata = commit_metadata(
-            "compact", self.sequence, offsets, table=self.table, covered=covered,
+            "compact", self.sequence, offsets, tails, table=self.table, covered=covered,
             records=self.staging.records(), duplicates=self.staging.duplicates,
             quarantined=self.quarantined, bytes=sum(s.end - s.start for s in slices),
+            files=len(files), resets={r.segment: {"offset": r.offset, "size": r.size,
+                                                  "reason": r.reason} for r in self.resets},
         )
         return commit(
-            self.root, self.delta, [*self.staging.files(), *replaced], types=types,
+            self.root, self.delta, files, types=types,
             schema_changed=tracker.changed, replace_dates=dates,
             transaction=(app_id(self.table), self.sequence), metadata=metadata,
         )
+
+    def _leave_watermarks(self, slices: list[SegmentSlice]) -> None:
+        """Tell writers each covered segment's committed offset, so none appends to a
+        segment that later shrinks below it (a safeguard: failing it fails nothing)."""
+        partitions: dict[Path, dict[str, int]] = {}
+        for piece in slices:
+            partitions.setdefault(piece.path.parent, {})[piece.path.name] = piece.end
+        for partition, offsets in partitions.items():
+            try:
+                write_watermark(partition, offsets, self.options.lock_timeout)
+            except LakeError as exc:
+                log.warning("runlake: could not update %s: %s", partition, exc)
 
     def _result(self, version: int | None, size: int, started: float) -> TableCompaction:
         files = self.staging.files()
@@ -233,5 +267,5 @@ class _Compaction:
             records=self.staging.records(), duplicates=self.staging.duplicates,
             quarantined=self.quarantined, partitions=tuple(sorted({f.date for f in files})),
             bytes=size, files=len(files), rewritten=self.staging.rewritten,
-            seconds=time.monotonic() - started,
+            seconds=time.monotonic() - started, resets=tuple(self.resets),
         )
