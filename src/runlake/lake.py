@@ -42,7 +42,7 @@ from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, valid
 if TYPE_CHECKING:
     import polars as pl
 
-    from runlake.analysis import Best, Order, ScaleOption, TableStats
+    from runlake.analysis import Best, Order, ScaleOption, TableStats, TableSummary
     from runlake.compaction import CompactionResult, OptimizeResult, Progress, VacuumResult
     from runlake.export import ExportKind, ExportOptions, ExportResult
 
@@ -231,13 +231,19 @@ class Lake:
         from runlake.analysis import read_rated
         return read_rated(self.paths).frame
 
-    def sql(self, query: str) -> pl.DataFrame:
-        """Run a SQL query with every table registered by name, plus ``rated_runs``.
+    def sql(
+        self, query: str, *, allow_dirs: Sequence[str | os.PathLike[str]] = ()
+    ) -> pl.DataFrame:
+        """Run one read-only DuckDB statement over every table (fresh), plus ``rated_runs``.
+
+        ``SHOW TABLES``, ``DESCRIBE runs``, ``SUMMARIZE runs`` and window functions work;
+        writes, files, URLs and extensions are refused (:class:`InvalidQuery`), except files
+        under ``allow_dirs``, folders the caller trusts. See docs/analysis.md.
 
         >>> lake.sql("SELECT sampler, avg(rating) FROM rated_runs GROUP BY 1")  # doctest: +SKIP
         """
         from runlake.analysis import sql
-        return sql(self.paths, query)
+        return sql(self.paths, query, allow_dirs=[Path(d) for d in allow_dirs])
 
     def compare(
         self,
@@ -261,6 +267,12 @@ class Lake:
         return compare_table(self.paths, by, metric, table=table, within=within, where=where,
                              min_n=min_n, best=best, baseline=baseline, scale=scale,
                              order=order)
+
+    def table_summaries(self) -> list[TableSummary]:
+        """Every table SQL sees (``rated_runs`` too) with its fresh record count and columns,
+        as ``runlake tables`` prints them."""
+        from runlake.analysis import table_summaries
+        return table_summaries(self.paths)
 
     def stats(self, table: str) -> TableStats:
         """Records, date range, distinct knob values and pending raw records of a table."""

@@ -11,7 +11,7 @@ import polars as pl
 
 import runlake
 from tests.export.helpers import PLOTS
-from tests.helpers import invoke
+from tests.helpers import invoke, run_cli
 
 
 def test_compare_command_csv_and_json(rated_lake: runlake.Lake) -> None:
@@ -74,3 +74,44 @@ def test_cli_report_writes_a_page_with_its_plots(grown: runlake.Lake, tmp_path: 
                            re.DOTALL)
         assert figure is not None and figure[1].count("<path") > 10, plot
     assert "<title>Sweeps</title>" in page
+
+
+def test_query_outside_the_lake_is_refused_in_a_real_process(rated_lake: runlake.Lake,
+                                                             tmp_path: Path) -> None:
+    # Issue 10, point 9 (notes/repro10/p9): read_csv and read_parquet of files outside the
+    # lake returned their rows.
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("user,password\nalice,hunter2\n")
+    pl.DataFrame({"token": ["s3cr3t"]}).write_parquet(secret.with_suffix(".parquet"))
+    for query in (f"SELECT * FROM read_csv('{secret}')",
+                  f"SELECT * FROM read_parquet('{secret.with_suffix('.parquet')}')"):
+        run = run_cli("query", query, "--format", "csv", lake=rated_lake.root)
+        assert run.returncode == 1, run.stdout
+        assert "hunter2" not in run.stdout and "s3cr3t" not in run.stdout
+        assert run.stderr.startswith("error: Permission Error") and "Traceback" not in run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1
+    allowed = run_cli("query", f"SELECT * FROM read_csv('{secret}')", "--format", "csv",
+                      "--allow-dir", str(secret.parent), lake=rated_lake.root)
+    assert allowed.returncode == 0 and "hunter2" in allowed.stdout
+
+
+def test_query_writes_exit_1_and_say_why(rated_lake: runlake.Lake) -> None:
+    dropped = invoke("query", "DROP TABLE runs", lake=rated_lake.root)
+    assert dropped.returncode == 1
+    assert dropped.stderr.startswith("error: DROP is refused: SQL on the lake only reads")
+    described = invoke("query", "DESCRIBE runs", "--format", "json", lake=rated_lake.root)
+    assert described.returncode == 0
+    assert '"column_name":"sampler"' in described.stdout
+
+
+def test_tables_lists_counts_and_columns(rated_lake: runlake.Lake) -> None:
+    as_json = invoke("tables", "--format", "json", lake=rated_lake.root)
+    rows = {row["table"]: row for row in map(json.loads, as_json.stdout.splitlines())}
+    assert list(rows) == ["rated_runs", "ratings", "runs"]
+    assert (rows["runs"]["records"], rows["runs"]["kind"]) == (4, "table")
+    assert rows["rated_runs"]["kind"] == "view" and "sampler" in rows["runs"]["columns"]
+    as_csv = invoke("tables", lake=rated_lake.root)
+    frame = pl.read_csv(io.StringIO(as_csv.stdout))
+    assert frame.columns == ["table", "kind", "records", "columns"]
+    assert "record_id, " in frame.filter(pl.col("table") == "runs")["columns"].item()

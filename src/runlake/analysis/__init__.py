@@ -11,15 +11,16 @@ Modules, in the order a question goes through them:
 - ``comparison``: ``compare``: n, mean, std, 95 % interval (Wilson on a bounded scale,
   Student-t otherwise), min, max, a credible rank (by the interval's bound), Welch
   difference to a baseline.
-- ``query``: SQL over every table, the ``rated_runs`` view, table stats, ``compare`` over a
-  table of the lake.
+- ``query``: SQL over every table (DuckDB, read-only, nothing outside the lake), the
+  ``rated_runs`` view, table summaries and stats, ``compare`` over a table of the lake.
 - ``plots``: the sweep's matplotlib figures. Not imported here (matplotlib is slow to load):
   ``from runlake.analysis import plots``.
 - ``report``: one static, offline HTML page of those figures and their tables.
 
 Owns nothing on disk: it only reads. Imports ``runlake.compaction`` (its read interface),
-``runlake.append``, ``runlake.records``, ``runlake.storage``, Polars, scipy (in
-``comparison``) and matplotlib (in ``plots``, and in ``report`` when a page is rendered).
+``runlake.append``, ``runlake.records``, ``runlake.storage``, Polars, DuckDB (in ``query``,
+on first use), scipy (in ``comparison``) and matplotlib (in ``plots``, and in ``report``
+when a page is rendered).
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ from runlake.analysis.comparison import (
     compare,
     resolve_column,
 )
-from runlake.analysis.query import TableStats, compare_table, sql, table_stats
+from runlake.analysis.query import (
+    TableStats,
+    TableSummary,
+    compare_table,
+    sql,
+    table_stats,
+    table_summaries,
+)
 from runlake.analysis.rated import RatedSnapshot, read_rated
 from runlake.analysis.ratings import join_ratings
 from runlake.analysis.report import render_report, report_lake, write_report
@@ -47,6 +55,7 @@ __all__ = [
     "RatedSnapshot",
     "ScaleOption",
     "TableStats",
+    "TableSummary",
     "TableView",
     "compare",
     "compare_table",
@@ -59,5 +68,6 @@ __all__ = [
     "scan_table",
     "sql",
     "table_stats",
+    "table_summaries",
     "write_report",
 ]

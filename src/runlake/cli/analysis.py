@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runlake.cli.render import Format, chosen, print_frame, readable_comparison, stats_frame
+from runlake.cli.render import (
+    Format,
+    chosen,
+    print_frame,
+    readable_comparison,
+    stats_frame,
+    tables_frame,
+)
 from runlake.cli.session import session
 from runlake.defaults import DEFAULT_MIN_N
 from runlake.errors import InvalidOption
@@ -71,16 +78,39 @@ def compare(
 
 def query(
     ctx: typer.Context,
-    sql: Annotated[str, typer.Argument(help="A SQL query; every table is registered by name, "
-                                       "plus rated_runs.")],
+    sql: Annotated[str, typer.Argument(help="One SQL statement (DuckDB); every table is "
+                                       "registered by name, plus rated_runs.")],
+    allow_dir: Annotated[list[Path] | None, typer.Option(
+        "--allow-dir", help="A folder whose files the query may read too (read_csv, "
+        "read_parquet); repeat for several. Without it SQL reads only the lake.",
+        metavar="DIR")] = None,
     output: FormatOption = Format.auto,
 ) -> None:
-    """Run SQL over the lake's tables (fresh: the uncompacted tail included).
+    """Run read-only SQL over the lake's tables (fresh: the uncompacted tail included).
+
+    DuckDB's SQL: SHOW TABLES, DESCRIBE runs, SUMMARIZE runs, window functions. Statements
+    that write (DROP, CREATE, INSERT, COPY, ATTACH, INSTALL ...) and reads of files outside
+    the lake are refused.
 
     Example: runlake query "SELECT sampler, avg(rating) AS r FROM rated_runs GROUP BY sampler"
     """
     here = session(ctx)
-    print_frame(here.out, here.lake().sql(sql), output, title=None)
+    print_frame(here.out, here.lake().sql(sql, allow_dirs=allow_dir or ()), output, title=None)
+
+
+def tables(ctx: typer.Context, output: FormatOption = Format.auto) -> None:
+    """List the tables SQL sees, with their record counts and columns (rated_runs: a view).
+
+    Example: runlake tables --format json
+    """
+    here = session(ctx)
+    lake = here.lake()
+    summaries = lake.table_summaries()
+    if not summaries:
+        here.out.print(f"the lake at {lake.root} has no tables yet", highlight=False)
+        return
+    print_frame(here.out, tables_frame(summaries, joined=chosen(output) is not Format.json),
+                output, title=f"tables of {lake.root}")
 
 
 def stats(

@@ -24,7 +24,7 @@ import runlake
 if TYPE_CHECKING:
     import polars as pl
 
-    from runlake.analysis import TableStats
+    from runlake.analysis import TableStats, TableSummary
 
 
 class Format(str, Enum):
@@ -156,6 +156,20 @@ def stats_frame(rows: list[TableStats]) -> pl.DataFrame:
          **{f"unrecognised {k}": ", ".join(v) or None for k, v in s.unrecognised.items()}}
         for s in rows
     ])
+
+
+def tables_frame(rows: list[TableSummary], *, joined: bool) -> pl.DataFrame:
+    """One row per table: name, kind, records and columns (a list, or one text ``joined`` by
+    commas for a table or CSV, which hold no lists)."""
+    import polars as pl
+
+    frame = pl.DataFrame({
+        "table": [r.table for r in rows],
+        "kind": ["view" if r.view else "table" for r in rows],
+        "records": [r.records for r in rows],
+        "columns": [list(r.columns) for r in rows],
+    }, schema_overrides={"columns": pl.List(pl.String)})
+    return frame.with_columns(pl.col("columns").list.join(", ")) if joined else frame
 
 
 def readable_comparison(frame: pl.DataFrame) -> pl.DataFrame:
