@@ -314,10 +314,11 @@ _LAZY: dict[str, str] = {
     "plan_sweep": "runlake.learning",
     "run_demo": "runlake.learning",
     "value_range": "runlake.learning",
-    # producers: importers
-    "ImportReport": "runlake.importers",
-    "import_images": "runlake.importers",
-    "import_stablenew": "runlake.importers",
+    # producers: importers (their package loads lazily: an image-reading worker process
+    # imports only the readers)
+    "ImportReport": "runlake.importers.dedup",
+    "import_images": "runlake.importers.images",
+    "import_stablenew": "runlake.importers.stablenew",
 }
 
 __all__ = sorted(_LAZY)

@@ -1,5 +1,5 @@
-"""PNG files with and without generation parameters, for the importer tests and the import
-commands' tests."""
+"""Folders of images for the importer tests and the import commands' tests: A1111 PNGs with
+and without parameters, damaged and foreign files; every tool's format."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from runlake.testing import images
 from tests.records.helpers import sample_blocks
 
 
@@ -21,6 +22,8 @@ def save_png(path: Path, parameters: str | None, color: str = "navy") -> Path:
 
 
 def make_folder(tmp_path: Path, samples: Path) -> Path:
+    """Four A1111 PNGs with parameters; one without, a truncated one, a JPEG photo (no
+    metadata) and a text file (not an image)."""
     root = tmp_path / "outputs"
     blocks = sample_blocks(samples)
     save_png(root / "fox.png", blocks[0], "red")
@@ -31,5 +34,18 @@ def make_folder(tmp_path: Path, samples: Path) -> Path:
              "white")
     save_png(root / "edited-in-gimp.png", None)  # no parameters
     (root / "truncated.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    Image.new("RGB", (4, 4)).save(root / "photo.jpg")  # not a PNG: not looked at
+    Image.new("RGB", (4, 4)).save(root / "photo.jpg")  # a photo: no generation metadata
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
+def write_catalogue(root: Path) -> Path:
+    """Every tool's format (``runlake.testing.images.catalogue``) plus a StableNew output and
+    an Image-Saver JPEG, as files."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, data in images.catalogue().items():
+        (root / name).write_bytes(data)
+    (root / "stablenew_output.png").write_bytes(images.stablenew_output_png())
+    (root / "image_saver.jpg").write_bytes(images.image_saver_jpeg(images.IMAGE_SAVER,
+                                                                   *images.comfy_two_pass()))
     return root

@@ -119,8 +119,9 @@ def test_bad_lines_are_reported_by_number(lake: runlake.Lake, tmp_path: Path,
 def test_a_missing_file_is_an_import_error(lake: runlake.Lake, tmp_path: Path) -> None:
     with pytest.raises(runlake.ImportFailed, match="cannot read StableNew log"):
         import_stablenew(lake, tmp_path / "missing.jsonl")
-    with pytest.raises(runlake.ImportFailed):
-        import_stablenew(lake, tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert import_stablenew(lake, empty).total_appended == 0  # a folder of nothing
 
 
 def test_reimport_after_compaction_and_raw_vacuum_appends_nothing(

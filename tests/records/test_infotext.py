@@ -129,3 +129,34 @@ def test_a_config_survives_being_written_as_infotext(config: dict[str, object]) 
 def test_every_fused_scheduler_compaction_knows_is_split() -> None:
     assert split_sampler("DPM++ 2M Align Your Steps") == ("DPM++ 2M", "Align Your Steps")
     assert split_sampler("Euler SGM Uniform") == ("Euler", "SGM Uniform")
+
+
+def test_unquoted_json_values_stay_whole() -> None:
+    # Civitai and ComfyUI-Image-Saver write JSON values without quotes; commas inside them
+    # must not split the line (A1111's own regex would).
+    info = parse_infotext(
+        'a knight\nSteps: 25, Sampler: DPM++ 2M Karras, Civitai resources: [{"type":'
+        '"checkpoint","modelName":"Pony, V6"},{"type":"lora","weight":0.8}], '
+        'Hashes: {"LORA:x":"0A","model":"1a"} Version: ComfyUI, Seed: 5')
+    assert info.parameters == {
+        "Steps": "25", "Sampler": "DPM++ 2M Karras",
+        "Civitai resources": '[{"type":"checkpoint","modelName":"Pony, V6"},'
+                             '{"type":"lora","weight":0.8}]',
+        "Hashes": '{"LORA:x":"0A","model":"1a"}', "Version": "ComfyUI", "Seed": "5"}
+
+
+def test_a_bracket_that_is_not_json_is_a_plain_value() -> None:
+    info = parse_infotext("p\nSteps: 20, Note: [draft, Seed: 1, CFG scale: 7")
+    assert info.parameters == {"Steps": "20", "Note": "[draft", "Seed": "1", "CFG scale": "7"}
+
+
+@pytest.mark.parametrize(("line", "stage"), [
+    ("Steps: 20, Sampler: Euler, Seed: 1", "txt2img"),
+    ("Steps: 20, Denoising strength: 0.4, Seed: 1", "img2img"),
+    ("Steps: 20, Denoising strength: 0.4, Hires upscale: 2, Seed: 1", "txt2img"),
+    ("Steps: 20, Denoising strength: 0.4, Mask blur: 4, Inpaint area: Whole picture", "inpaint"),
+    ("Steps: 20, App: SD.Next, Operations: img2img; hires", "img2img"),
+    ("Steps: 20, Sampler: Euler, Stage: upscale", "upscale"),
+])
+def test_the_stage_an_infotext_describes(line: str, stage: str) -> None:
+    assert parse_infotext(f"a prompt\n{line}").stage == stage

@@ -1,11 +1,15 @@
-"""The ``import`` commands: existing StableNew logs and A1111/Forge PNGs into the lake."""
+"""The ``import`` commands: StableNew logs and documents, and folders of generated images,
+into the lake. Exit 1 when any input was rejected (each one is listed with its reason)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 import runlake
 from runlake.cli.render import print_import
@@ -21,29 +25,73 @@ import_app = typer.Typer(
 @import_app.command("stablenew")
 def stablenew(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A StableNew learning_records.jsonl file.")],
+    path: Annotated[Path, typer.Argument(
+        help="A StableNew JSONL log (learning records, job history), a JSON document (job, "
+             "queue, sidecar), or a folder of them.")],
 ) -> None:
-    """Import a StableNew learning_records.jsonl into the runs and ratings tables.
+    """Import StableNew's learning records, job history and JSON documents.
 
-    Re-importing the same file appends nothing.
+    Learning records go to runs unchanged (ratings too, for rating kinds); job-history lines
+    of every schema version, queue jobs, image metadata dumps and review sidecars become
+    runs (a review with a rating also a rating). Re-importing appends nothing; exit 1 if
+    any line or document was rejected.
 
     Example: runlake import stablenew ~/StableNew/data/learning/learning_records.jsonl
     """
     here = session(ctx)
-    print_import(here.out, here.err, runlake.import_stablenew(here.lake(), path))
+    report = runlake.import_stablenew(here.lake(), path)
+    print_import(here.out, here.err, report)
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 @import_app.command("images")
 def images(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="A folder of PNGs (searched recursively).")],
+    directory: Annotated[Path, typer.Argument(help="A folder of images (searched recursively).")],
+    workers: Annotated[int | None, typer.Option(
+        help="Processes reading files (default: one per CPU for large folders).",
+        min=1)] = None,
 ) -> None:
-    """Import the generation parameters embedded in PNG images into the runs table.
+    """Import the generation metadata embedded in images into the runs table.
 
-    Reads the WebUI's "parameters" text chunk; PNGs without one are counted and skipped.
-    Re-importing the same images appends nothing.
+    Reads PNG, JPEG and WebP written by A1111/Forge, SD.Next, Civitai, ComfyUI (and
+    ComfyUI-Image-Saver), InvokeAI, NovelAI, Fooocus and StableNew; metadata only, never
+    the pixels. Every image without a run is listed with its reason; exit 1 if any.
+    Re-importing the same images (or copies, or images another tool added metadata to)
+    appends nothing.
 
     Example: runlake import images ~/stable-diffusion-webui/outputs/txt2img-images
     """
     here = session(ctx)
-    print_import(here.out, here.err, runlake.import_images(here.lake(), directory))
+    with _progress_bar(here.err) as callback:
+        report = runlake.import_images(here.lake(), directory, workers=workers,
+                                       progress=callback)
+    print_import(here.out, here.err, report)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress_bar(console: Console) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal; nothing otherwise."""
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import (  # only a terminal needs it: --help and pipes never load it
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("reading images"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("images", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import Counter
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import runlake
@@ -271,11 +273,18 @@ def print_export(out: Console, result: runlake.ExportResult) -> None:
 
 
 def print_import(out: Console, err: Console, report: runlake.ImportReport) -> None:
-    for problem in report.problems:
-        err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False, soft_wrap=True)
+    for rejected in report.rejected:
+        err.print(f"[yellow]rejected:[/yellow] {escape(str(rejected))}", highlight=False,
+                  soft_wrap=True)
     appended = ", ".join(f"{count} to {table!r}" for table, count in report.appended.items())
     out.print(f"appended {appended}; already present {report.already_present}; "
-              f"skipped {report.skipped}", highlight=False)
+              f"rejected {report.skipped}", highlight=False)
+    if report.rejected:
+        kinds = Counter(r.reason.split(":")[0].split(" (")[0] for r in report.rejected)
+        err.print("rejected: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()),
+                  highlight=False, markup=False)
+    if report.ignored:
+        out.print(f"not images (not read): {report.ignored} files", highlight=False)
 
 
 def print_demo(out: Console, result: runlake.DemoResult, root: Path) -> None:

@@ -1,7 +1,8 @@
 """Appending imported records exactly once, even across repeated imports.
 
 Every imported record gets a deterministic id: a hash of what it was made from (a log line's
-content, a PNG file's bytes) under a namespace naming the importer and table. Re-importing
+content, an image's generation metadata: see ``importers.identity``) under a namespace naming
+the importer and table. Re-importing
 computes the same ids; ids the table already holds (compacted, or still in the raw zone) are
 skipped before anything is written, so a re-import appends nothing, before compaction or
 after, even once old raw segments have been vacuumed.
@@ -9,24 +10,17 @@ after, even once old raw segments have been vacuumed.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 from runlake.append import BufferedWriter, Durability
+from runlake.records.ids import derived_id
+
+__all__ = ["ImportReport", "ImportTarget", "OnceWriter", "Rejected", "derived_id"]
 
 if TYPE_CHECKING:
     import polars as pl
-
-ID_HEX_DIGITS = 32  # the width of the lake's own ids
-
-
-def derived_id(namespace: str, content: bytes) -> str:
-    """A record id determined by ``namespace`` and ``content`` (32 hex digits of SHA-256)."""
-    digest = hashlib.sha256(namespace.encode() + b"\0" + content)
-    return digest.hexdigest()[:ID_HEX_DIGITS]
-
 
 class ImportTarget(Protocol):
     """What an importer needs of a lake (a ``Lake``): its tables, a fresh scan of one (for
@@ -40,20 +34,44 @@ class ImportTarget(Protocol):
                flush_interval: float | None = ...) -> BufferedWriter: ...
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """An input that yielded no record: where (a file, ``line N``) and why, in one sentence."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
 @dataclass
 class ImportReport:
-    """What an import did. ``skipped`` counts inputs with nothing to import; ``problems``
-    says, for each input that could not be read or stored, where and why."""
+    """What an import did. ``rejected`` lists every input that yielded no record, with its
+    reason; ``ignored`` counts files that were not looked at (not images)."""
 
     source: str
     appended: dict[str, int] = field(default_factory=dict)
     already_present: int = 0
-    skipped: int = 0
-    problems: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    ignored: int = 0
 
     @property
     def total_appended(self) -> int:
         return sum(self.appended.values())
+
+    @property
+    def skipped(self) -> int:
+        """How many inputs were rejected."""
+        return len(self.rejected)
+
+    @property
+    def problems(self) -> list[str]:
+        """Each rejection as one line: ``source: reason``."""
+        return [str(r) for r in self.rejected]
+
+    def reject(self, source: str, reason: str) -> None:
+        self.rejected.append(Rejected(source, reason))
 
 
 class OnceWriter:
@@ -79,6 +97,10 @@ class OnceWriter:
         self.appended += 1
         return True
 
+    def close(self) -> None:
+        """Write what is queued."""
+        self._writer.close()
+
     def __enter__(self) -> OnceWriter:
         return self
 
@@ -88,7 +110,7 @@ class OnceWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._writer.close()
+        self.close()
 
 
 def _present_ids(lake: ImportTarget, table: str) -> set[str]:

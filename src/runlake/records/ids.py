@@ -1,4 +1,6 @@
-"""Time-ordered unique record ids: 32 lowercase hex digits.
+"""Record ids: time-ordered unique ids (``new_id``) and ids derived from content
+(``derived_id``, what importers use so a re-import finds the same ids); 32 lowercase hex
+digits either way.
 
 Layout: 48 bits of Unix milliseconds, a 32-bit random process nonce, a 48-bit per-process
 sequence. Ids sort by creation time across processes (to the millisecond) and strictly within
@@ -9,6 +11,7 @@ third of formatting a random UUIDv7 per record, which matters on the append hot 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import random
@@ -34,3 +37,9 @@ os.register_at_fork(after_in_child=_reset_after_fork)
 def new_id() -> str:
     """A new id such as ``019a2011bc64e1f0a2b300000a1c2d3e``."""
     return f"{time.time_ns() // 1_000_000:012x}{_nonce}{next(_sequence) & 0xFFFFFFFFFFFF:012x}"
+
+
+def derived_id(namespace: str, content: bytes) -> str:
+    """An id determined by ``namespace`` and ``content``: 32 hex digits of their SHA-256."""
+    digest = hashlib.sha256(namespace.encode() + b"\0" + content)
+    return digest.hexdigest()[:32]

@@ -26,9 +26,12 @@ from typing import Any
 from runlake.records.vocabulary import FUSED_SUFFIXES, scheduler_label
 
 NEGATIVE_PREFIX = "Negative prompt:"
-_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+_KEY = re.compile(r"\s*(\w[\w \-/]+):\s*")
+_VALUE = re.compile(r'("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+_NEXT_KEY = re.compile(r"\s+\w[\w \-/]+:")
 _MIN_PARAMS = 3  # the WebUI's rule for telling a parameters line from a prompt line
 _SIZE = re.compile(r"(\d+)x(\d+)")
+_JSON = json.JSONDecoder()
 # WebUI label -> (config key, converter); every other label becomes its snake_case, as text.
 _KNOWN: dict[str, tuple[str, Callable[[str], Any]]] = {
     "Steps": ("steps", int),
@@ -48,6 +51,8 @@ _KNOWN: dict[str, tuple[str, Callable[[str], Any]]] = {
     "Variation seed strength": ("subseed_strength", float),
 }
 _LABELS = {key: label for label, (key, _) in _KNOWN.items()}
+# Labels A1111 writes only for an inpainting img2img (processing.py, img2img init).
+_MASK_LABELS = ("Mask blur", "Inpaint area", "Masked content", "Mask mode")
 # The order the WebUI writes its labels in; others follow in the order they came.
 _ORDER = ("Steps", "Sampler", "Schedule type", "CFG scale", "Seed", "Size", "Model hash",
           "Model", "VAE", "Denoising strength", "Clip skip")
@@ -79,9 +84,17 @@ class Infotext:
 
     @property
     def stage(self) -> str:
-        """``img2img`` when it has a denoising strength but no hires pass, else ``txt2img``."""
+        """``txt2img``, ``img2img`` or ``inpaint``: as SD.Next's ``Operations`` or StableNew's
+        ``Stage`` says; else ``img2img`` when a denoising strength is given without a hires
+        pass (A1111's txt2img writes one only with hires), ``inpaint`` when a mask is named."""
+        said = self.parameters.get("Operations") or self.parameters.get("Stage")
+        if said and said.split(";")[0].strip():
+            return said.split(";")[0].strip()
         hires = any(label.startswith("Hires ") for label in self.parameters)
-        return "img2img" if "Denoising strength" in self.parameters and not hires else "txt2img"
+        if "Denoising strength" not in self.parameters or hires:
+            return "txt2img"
+        masked = any(label in self.parameters for label in _MASK_LABELS)
+        return "inpaint" if masked else "img2img"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Infotext:
@@ -112,8 +125,10 @@ def parse_infotext(text: str) -> Infotext:
     """Parse an infotext; text without a parameters line is all prompt."""
     lines = text.strip().replace("\r\n", "\n").split("\n")
     parameters: dict[str, str] = {}
-    if len(_PARAM.findall(lines[-1])) >= _MIN_PARAMS:
-        parameters = {key: _unquote(value) for key, value in _PARAM.findall(lines.pop())}
+    pairs = _pairs(lines[-1])
+    if len(pairs) >= _MIN_PARAMS:
+        lines.pop()
+        parameters = {key: value for key, value in pairs}
     prompt, negative = _split_prompts([line.strip() for line in lines])
     return Infotext(prompt, negative, parameters)
 
@@ -125,6 +140,41 @@ def format_infotext(info: Infotext) -> str:
         lines.append(f"{NEGATIVE_PREFIX} {info.negative_prompt}")
     lines.append(", ".join(f"{key}: {_quote(value)}" for key, value in info.parameters.items()))
     return "\n".join(lines)
+
+
+def _pairs(line: str) -> list[tuple[str, str]]:
+    """The ``Key: value`` pairs of a line, as the WebUI's ``re_param`` finds them, plus the
+    unquoted JSON values other writers put there (Civitai's ``Civitai resources: [...]``,
+    image-saver's ``Hashes: {...}``, once even without the comma after it)."""
+    found: list[tuple[str, str]] = []
+    position = 0
+    while (key := _KEY.search(line, position)) is not None:
+        start = key.end()
+        end = _json_end(line, start)
+        if end is not None:
+            value = line[start:end]
+            position = end + 1 if line[end:end + 1] == "," else end
+        else:
+            match = _VALUE.match(line, start)
+            assert match is not None  # "[^,]*" matches anywhere
+            value, position = _unquote(match.group(1)), max(match.end(), start + 1)
+        found.append((key.group(1), value))
+    return found
+
+
+def _json_end(line: str, start: int) -> int | None:
+    """Where a JSON array or object starting at ``start`` ends, if it is one and a comma, the
+    end of the line or another key follows it."""
+    if line[start:start + 1] not in ("[", "{"):
+        return None
+    try:
+        _, end = _JSON.raw_decode(line, start)
+    except ValueError:
+        return None
+    rest = line[end:]
+    if not rest.strip() or rest.lstrip().startswith(",") or _NEXT_KEY.match(rest):
+        return end + (len(rest) - len(rest.lstrip()) if rest.lstrip().startswith(",") else 0)
+    return None
 
 
 def _split_prompts(lines: list[str]) -> tuple[str, str]:

@@ -3,6 +3,8 @@
 - ``sweep``: ``sweep(grid, start=...)``, the cells of a sweep grid: the one builder behind
   every generated sweep in the tests and benchmarks.
 - ``synthetic``: realistic StableNew-shaped sweep records (``sweep_records``, ``run_record``).
+- ``images``: images in each tool's real metadata format, StableNew's rewrites of them, and
+  damaged files and bombs (import it as ``runlake.testing.images``: it loads Pillow).
 
 Nothing in the library imports this package (the import-linter layers keep it so); it
 imports nothing from runlake but itself.
