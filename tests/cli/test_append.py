@@ -36,7 +36,7 @@ def test_append_from_a_file_then_status(tmp_path: Path, samples: Path) -> None:
                      lake=lake_root)
     assert result.returncode == 0, result.stderr
     assert "appended 7 records to 'runs', rejected 0" in result.stdout
-    status = invoke("status", lake=lake_root)
+    status = invoke("status", "--format", "table", lake=lake_root)
     assert status.returncode == 0, status.stderr
     row = next(line for line in status.stdout.splitlines() if "runs" in line)
     assert "7" in row.split() or "│ 7 " in row or " 7 " in row
@@ -57,9 +57,11 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
 
 
 def test_empty_lake_status(tmp_path: Path) -> None:
-    result = invoke("status", lake=tmp_path / "none")
+    result = invoke("status", "--format", "table", lake=tmp_path / "none")
     assert result.returncode == 0
     assert "is empty" in result.stdout
+    piped = invoke("status", lake=tmp_path / "none")  # CSV: the header, no rows
+    assert piped.stdout == "table,partitions,segments,records,bytes,first_date,last_date\n"
 
 
 def test_replay_deadletter_command(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ Modules, in the order an invocation goes through them:
   on the Typer context.
 - one module per stage, each holding its commands: ``append`` (append, status,
   replay-deadletter), ``compaction`` (compact, optimize, vacuum), ``analysis`` (compare,
-  query, stats, report), ``export`` (export), ``importers`` (import stablenew, import
+  query, tables, stats, report), ``export`` (export), ``importers`` (import stablenew, import
   images), ``learning`` (demo).
 - ``render``: every printer (rich tables on a terminal, CSV or JSON when piped).
+- ``terminal``: a frame on a terminal: a page of rows (the rest counted), empty columns
+  left out, long cells cut, a record per row when the columns do not fit.
 
 The top layer: it may import anything public (``runlake``'s names, ``runlake.errors``,
 ``runlake.defaults`` and the subpackages' own ``__init__``), never a stage's inner module

@@ -13,6 +13,7 @@ import typer
 
 from runlake.cli.render import (
     Format,
+    Shown,
     chosen,
     print_frame,
     readable_comparison,
@@ -31,6 +32,12 @@ FormatOption = Annotated[
     Format, typer.Option("--format", help="table | csv | json (default: a table on a "
                          "terminal, CSV when piped).")
 ]
+LimitOption = Annotated[int | None, typer.Option(
+    "--limit", min=0, help="Print at most N rows (default: a page of 50 on a terminal, every "
+    "row in CSV and JSON; 0: every row).", show_default=False)]
+SortOption = Annotated[str | None, typer.Option(
+    "--sort", help="Sort the rows by this column of the result first.", metavar="COLUMN")]
+DescOption = Annotated[bool, typer.Option("--desc", help="With --sort: largest first.")]
 
 
 def compare(
@@ -55,12 +62,17 @@ def compare(
         help="The metric's bounded scale LOW-HIGH (e.g. 1-10), or none for an unbounded "
         "metric; auto: the rating scale for rating, 0-1 for a yes/no column.")] = "auto",
     output: FormatOption = Format.auto,
+    limit: LimitOption = None,
+    sort: SortOption = None,
+    desc: DescOption = False,
 ) -> None:
     """Compare a metric across knob values: n, mean, 95% CI, min, max and a credible rank.
 
     Groups are ranked by their interval's lower bound (upper with --lowest), so a lucky small
     group never outranks a well-supported one; ratings get intervals that stay on their
     scale. Groups whose knob is missing are listed apart, never mixed with real values.
+
+    On a terminal a page of 50 rows is shown (--limit), best first (--sort another column).
 
     Example: runlake compare --by sampler,steps --within model --baseline "Euler a,20"
     """
@@ -71,9 +83,8 @@ def compare(
         where=where, min_n=min_n, best="min" if lowest else "max",
         baseline=_baseline(baseline, knobs), scale=_scale(scale),
     )
-    if chosen(output) is Format.table:
-        frame = readable_comparison(frame)
-    print_frame(here.out, frame, output, title=f"{metric} by {by}")
+    print_frame(here.out, frame, output, title=f"{metric} by {by}",
+                shown=Shown(limit, sort, desc), readable=readable_comparison)
 
 
 def query(
@@ -85,17 +96,22 @@ def query(
         "read_parquet); repeat for several. Without it SQL reads only the lake.",
         metavar="DIR")] = None,
     output: FormatOption = Format.auto,
+    limit: LimitOption = None,
+    sort: SortOption = None,
+    desc: DescOption = False,
 ) -> None:
     """Run read-only SQL over the lake's tables (fresh: the uncompacted tail included).
 
     DuckDB's SQL: SHOW TABLES, DESCRIBE runs, SUMMARIZE runs, window functions. Statements
     that write (DROP, CREATE, INSERT, COPY, ATTACH, INSTALL ...) and reads of files outside
-    the lake are refused.
+    the lake are refused. On a terminal a page of 50 rows is shown (--limit), wide results
+    folded; piped, every row as CSV.
 
     Example: runlake query "SELECT sampler, avg(rating) AS r FROM rated_runs GROUP BY sampler"
     """
     here = session(ctx)
-    print_frame(here.out, here.lake().sql(sql, allow_dirs=allow_dir or ()), output, title=None)
+    print_frame(here.out, here.lake().sql(sql, allow_dirs=allow_dir or ()), output, title=None,
+                shown=Shown(limit, sort, desc))
 
 
 def tables(ctx: typer.Context, output: FormatOption = Format.auto) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import runlake
-from runlake.cli.render import print_ingest, print_replay, print_status
+from runlake.cli.render import Format, print_ingest, print_replay, print_status
 from runlake.cli.session import session
 
 if TYPE_CHECKING:  # the raw zone (filelock, orjson) loads when a command runs, not for --help
@@ -41,13 +41,18 @@ def append(
         raise typer.Exit(1)
 
 
-def status(ctx: typer.Context) -> None:
+def status(
+    ctx: typer.Context,
+    output: Annotated[Format, typer.Option(
+        "--format", help="table | csv | json (default: a table on a terminal, CSV when "
+        "piped).")] = Format.auto,
+) -> None:
     """Show the lake's tables with partitions, records and bytes.
 
-    Example: runlake --lake ./lake status
+    Example: runlake --lake ./lake status --format json
     """
     here = session(ctx)
-    print_status(here.out, here.lake().status())
+    print_status(here.out, here.lake().status(), output)
 
 
 def replay_deadletter(

@@ -46,7 +46,7 @@ def demo(
     print_demo(here.out, result, lake.root)
     print_compaction(here.out, lake.compact())
     for knob in ("sampler", "cfg_scale"):
-        print_frame(here.out, readable_comparison(lake.compare(knob)), Format.table,
+        print_frame(here.out, lake.compare(knob), Format.table, readable=readable_comparison,
                     title=f"rating by {knob} (runs joined with their ratings)")
     here.out.print(f"next: runlake --lake {lake.root} compare --by sampler,steps --within model",
                    highlight=False)

@@ -9,19 +9,24 @@ Polars and the analysis stage are imported by the printers of frames only: ``--h
 
 from __future__ import annotations
 
+import csv
+import json
 import math
 import sys
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 import runlake
+from runlake.cli.terminal import show_frame
 
 if TYPE_CHECKING:
     import polars as pl
@@ -39,7 +44,11 @@ class Format(str, Enum):
 # -- append ---------------------------------------------------------------------------------
 
 
-def print_status(out: Console, result: runlake.LakeStatus) -> None:
+def print_status(out: Console, result: runlake.LakeStatus, output: Format = Format.table) -> None:
+    picked = chosen(output)
+    if picked is not Format.table:  # plain csv/json: status loads no table engine
+        _write_rows([_status_row(t) for t in result.tables], picked, _STATUS_FIELDS)
+        return
     if not result.tables:
         out.print(f"lake {result.root} is empty", highlight=False)
         return
@@ -51,6 +60,26 @@ def print_status(out: Console, result: runlake.LakeStatus) -> None:
         table.add_row(t.name, str(t.partitions), str(t.segments), f"{t.records:,}",
                       f"{t.bytes:,}", dates)
     out.print(table)
+
+
+_STATUS_FIELDS = ("table", "partitions", "segments", "records", "bytes", "first_date",
+                  "last_date")
+
+
+def _status_row(t: runlake.TableStatus) -> dict[str, object]:
+    return {"table": t.name, "partitions": t.partitions, "segments": t.segments,
+            "records": t.records, "bytes": t.bytes, "first_date": t.first_date,
+            "last_date": t.last_date}
+
+
+def _write_rows(rows: list[dict[str, object]], picked: Format, fields: tuple[str, ...]) -> None:
+    """Rows as CSV (a header, empty for null) or JSON lines, without Polars."""
+    if picked is Format.json:
+        sys.stdout.write("".join(json.dumps(row) + "\n" for row in rows))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def print_ingest(out: Console, err: Console, table: str, report: runlake.IngestReport) -> None:
@@ -138,14 +167,44 @@ def chosen(output: Format) -> Format:
     return output
 
 
-def print_frame(out: Console, frame: pl.DataFrame, output: Format, *, title: str | None) -> None:
+@dataclass(frozen=True)
+class Shown:
+    """Which rows of a frame to print: at most ``limit`` (``None``: a page on a terminal,
+    every row in CSV and JSON; 0: every row), sorted by the column ``sort`` first."""
+
+    limit: int | None = None
+    sort: str | None = None
+    descending: bool = False
+
+
+def print_frame(
+    out: Console, frame: pl.DataFrame, output: Format, *, title: str | None,
+    shown: Shown = Shown(), readable: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> None:
+    """Print ``frame``: CSV or JSON whole (unless ``--limit``), or a page of a table on a
+    terminal folded to fit (``readable`` turns the page into what a person reads)."""
+    frame = _sorted(frame, shown)
     picked = chosen(output)
-    if picked is Format.csv:
-        sys.stdout.write(frame.write_csv())
-    elif picked is Format.json:
-        sys.stdout.write(frame.write_ndjson())
-    else:
-        out.print(_rich_table(frame, title))
+    if picked is Format.table:
+        show_frame(out, frame, title, limit=shown.limit, readable=readable)
+        return
+    if shown.limit:
+        frame = frame.head(shown.limit)
+    sys.stdout.write(frame.write_csv() if picked is Format.csv else frame.write_ndjson())
+
+
+def _sorted(frame: pl.DataFrame, shown: Shown) -> pl.DataFrame:
+    import polars as pl
+
+    if shown.sort is None:
+        return frame
+    if shown.sort not in frame.columns:
+        raise typer.BadParameter(f"no column {shown.sort!r} in the result (columns: "
+                                 f"{', '.join(frame.columns)})", param_hint="--sort")
+    # By position, so a column named like a pattern ('*', '^a$') is still just a column.
+    column = pl.nth(frame.columns.index(shown.sort))
+    return frame.sort(column, descending=shown.descending, nulls_last=True,
+                      maintain_order=True)
 
 
 def stats_frame(rows: list[TableStats]) -> pl.DataFrame:
@@ -231,36 +290,6 @@ def _interval(frame: pl.DataFrame, low: str, high: str,
     pairs = zip(frame[low], frame[high], strict=True)
     return pl.Series(name, [None if a is None or b is None else f"[{number(a)}, {number(b)}]"
                             for a, b in pairs], dtype=pl.String)
-
-
-def _rich_table(frame: pl.DataFrame, title: str | None) -> Table:
-    import polars as pl
-
-    table = Table(title=title, title_justify="left")
-    for name, dtype in frame.schema.items():
-        right = dtype.is_numeric() or (dtype == pl.String and _numeric_text(frame[name]))
-        table.add_column(name, justify="right" if right else "left")
-    for row in frame.iter_rows():
-        table.add_row(*(_cell(value) for value in row))
-    return table
-
-
-_NUMBER_TEXT = r"^(-?[0-9][0-9.,e+-]*|\[.*\]|\(missing\))$"
-
-
-def _numeric_text(series: pl.Series) -> bool:
-    """Whether a text column holds numbers as text (formatted numbers, intervals): those
-    line up on the right, like numbers."""
-    values = series.drop_nulls()
-    return not values.is_empty() and bool(values.str.contains(_NUMBER_TEXT).all())
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1e-3 or abs(value) >= 1e5 else f"{value:.3f}"
-    return str(value)
 
 
 # -- export, importers, learning ------------------------------------------------------------

@@ -5,6 +5,8 @@
 - ``synthetic``: realistic StableNew-shaped sweep records (``sweep_records``, ``run_record``).
 - ``images``: images in each tool's real metadata format, StableNew's rewrites of them, and
   damaged files and bombs (import it as ``runlake.testing.images``: it loads Pillow).
+- ``terminal``: ``on_terminal``, the ``runlake`` command run on a pseudo-terminal of a given
+  size (what a person sees; for the terminal-output tests and ``bench/terminal.py``).
 
 Nothing in the library imports this package (the import-linter layers keep it so); it
 imports nothing from runlake but itself.
@@ -14,5 +16,6 @@ from __future__ import annotations
 
 from runlake.testing.sweep import Cell, sweep
 from runlake.testing.synthetic import run_record, sweep_records
+from runlake.testing.terminal import Drawn, on_terminal
 
-__all__ = ["Cell", "run_record", "sweep", "sweep_records"]
+__all__ = ["Cell", "Drawn", "on_terminal", "run_record", "sweep", "sweep_records"]
