@@ -61,6 +61,9 @@ if TYPE_CHECKING:
         append_jsonl as append_jsonl,
     )
     from runlake.compaction import (
+        CheckResult as CheckResult,
+    )
+    from runlake.compaction import (
         CompactionProgress as CompactionProgress,
     )
     from runlake.compaction import (
@@ -68,6 +71,9 @@ if TYPE_CHECKING:
     )
     from runlake.compaction import (
         OptimizeResult as OptimizeResult,
+    )
+    from runlake.compaction import (
+        TableCheck as TableCheck,
     )
     from runlake.compaction import (
         TableCompaction as TableCompaction,
@@ -271,9 +277,11 @@ _LAZY: dict[str, str] = {
     "format_infotext": "runlake.records",
     "parse_infotext": "runlake.records",
     # compaction: raw -> Delta tables
+    "CheckResult": "runlake.compaction",
     "CompactionProgress": "runlake.compaction",
     "CompactionResult": "runlake.compaction",
     "OptimizeResult": "runlake.compaction",
+    "TableCheck": "runlake.compaction",
     "TableCompaction": "runlake.compaction",
     "TableOptimize": "runlake.compaction",
     "TableVacuum": "runlake.compaction",

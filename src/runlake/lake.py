@@ -43,7 +43,14 @@ if TYPE_CHECKING:
     import polars as pl
 
     from runlake.analysis import Best, Order, ScaleOption, TableStats, TableSummary
-    from runlake.compaction import CompactionResult, OptimizeResult, Progress, VacuumResult
+    from runlake.compaction import (
+        CheckResult,
+        CompactionResult,
+        OptimizeResult,
+        Progress,
+        TableCompaction,
+        VacuumResult,
+    )
     from runlake.export import ExportKind, ExportOptions, ExportResult
 
 
@@ -207,6 +214,29 @@ class Lake:
         return vacuum(self.paths, table, retention_hours=retention_hours,
                       raw_retention_days=raw_retention_days, dry_run=dry_run,
                       lock_timeout=self._lock_timeout(lock_timeout))
+
+    def check(self, table: str | None = None) -> CheckResult:
+        """What is wrong with ``table`` (every table when ``None``), changing nothing: the
+        Delta log, the data files, the raw segments against the committed offsets and their
+        fingerprints, quarantined lines and dead letters. ``result.ok`` is false when a
+        problem was found (see docs/compaction.md).
+
+        >>> lake.check("runs").ok                        # doctest: +SKIP
+        True
+        """
+        from runlake.compaction import check
+        return check(self.paths, table)
+
+    def rebuild(
+        self, table: str, *, progress: Progress | None = None,
+        batch_bytes: int = DEFAULT_BATCH_BYTES, lock_timeout: float | None = None,
+    ) -> TableCompaction:
+        """Rebuild a damaged ``table`` from its raw segments, as one new Delta version that
+        replaces every file; refused (:class:`InvalidOption`) when raw retention removed
+        segments the table needs. Older versions stay for time travel until vacuum."""
+        from runlake.compaction import CompactOptions, rebuild
+        options = CompactOptions(batch_bytes, self._lock_timeout(lock_timeout))
+        return rebuild(self.paths, table, options=options, progress=progress)
 
     # -- analysis -------------------------------------------------------------------------
 

@@ -30,9 +30,11 @@ from runlake.compaction import (
     normalize_lines,
     open_table,
     pending_slices,
+    scan_files,
+    snapshot_files,
     snapshot_of,
 )
-from runlake.errors import CompactionError, InvalidOption
+from runlake.errors import CompactionError, InvalidOption, LakeError, TableDamaged
 from runlake.storage import LakePaths, validate_table
 
 ID = "record_id"
@@ -69,7 +71,7 @@ def scan_table(
     root = paths.table(table)
     delta = _open_at(root, table, version)
     snap = snapshot_of(root, table, delta)
-    committed = _committed(root, delta)
+    committed = _committed(root, delta, explicit=version is not None)
     if version is not None:
         return TableView(snap, 0, committed)
     tail = _TAILS.rows((str(paths.root), table), pending_slices(paths, table, snap), delta)
@@ -100,11 +102,35 @@ def _open_at(root: Path, table: str, version: int | str | datetime | None) -> De
     return delta
 
 
-def _committed(root: Path, delta: Delta | None) -> pl.LazyFrame:
+def _committed(root: Path, delta: Delta | None, *, explicit: bool) -> pl.LazyFrame:
+    """The snapshot's rows; its files are looked for first, so a missing one is a clear
+    error naming it (a damaged table, or an old version vacuum has cleaned up)."""
     if delta is None:
         return pl.LazyFrame({ID: pl.Series([], dtype=pl.String)})
     with delta_errors(root):
-        return pl.scan_delta(delta)  # the table already opened: its log is read once
+        files = snapshot_files(delta)
+        missing = [path for path, _ in files if not (root / path).is_file()]
+        if missing:
+            raise _missing(root, delta, missing, explicit=explicit)
+        return scan_files(root, delta, files)
+
+
+def _missing(root: Path, delta: Delta, missing: list[str], *, explicit: bool) -> LakeError:
+    """The error for a snapshot whose files are not all there: vacuum removed them from an
+    old version (the latest no longer needs them), else the table is damaged."""
+    version, table = int(delta.version()), root.name
+    named = f"{missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+    latest = open_table(root)
+    if explicit and latest is not None and latest.version() != version:
+        needed = {path for path, _ in snapshot_files(latest)}
+        if not needed & set(missing):
+            return InvalidOption(
+                f"version {version} of {table!r} is no longer readable: vacuum removed its "
+                f"data files ({named}); versions kept for time travel are those younger than "
+                f"the vacuum's retention (the latest is {latest.version()})")
+    return TableDamaged(
+        f"tables/{table}: version {version} references {len(missing)} missing data file(s): "
+        f"{named}; run `runlake check {table}`, then `runlake rebuild {table}`")
 
 
 @dataclass

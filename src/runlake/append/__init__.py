@@ -22,7 +22,7 @@ facade. Never Polars, Arrow or Delta Lake: a pipeline that only records loads no
 from __future__ import annotations
 
 from runlake.append.appender import Appender, LakeOptions
-from runlake.append.deadletter import Appends, ReplayResult, replay, spill
+from runlake.append.deadletter import Appends, ReplayResult, replay, spill, spill_files
 from runlake.append.failsafe import LearningRecordWriter, Recorder
 from runlake.append.ingest import IngestReport, Rejection, append_jsonl
 from runlake.append.reader import RawScan, SegmentSlice, StoredRecord, complete_end
@@ -58,5 +58,6 @@ __all__ = [
     "lake_status",
     "replay",
     "spill",
+    "spill_files",
     "write_watermark",
 ]

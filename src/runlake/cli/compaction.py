@@ -1,4 +1,4 @@
-"""The ``compact``, ``optimize`` and ``vacuum`` commands."""
+"""The ``compact``, ``optimize``, ``vacuum``, ``check`` and ``rebuild`` commands."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import typer
 from rich.console import Console
 
 import runlake
-from runlake.cli.render import print_compaction, print_optimize, print_vacuum
+from runlake.cli.render import (
+    print_check,
+    print_compaction,
+    print_optimize,
+    print_rebuild,
+    print_vacuum,
+)
 from runlake.cli.session import session
 from runlake.defaults import DEFAULT_BATCH_BYTES, DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
 
@@ -97,6 +103,40 @@ def vacuum(
                                 raw_retention_days=raw_retention_days, dry_run=dry_run,
                                 lock_timeout=lock_timeout)
     print_vacuum(here.out, result)
+
+
+def check(ctx: typer.Context, table: TableArgument = None) -> None:
+    """Find what is wrong with the tables, changing nothing (like git fsck).
+
+    Verifies the Delta log, every data file it references, the raw segments against the
+    committed offsets and their fingerprints, and counts quarantined lines and dead letters.
+    Prints each problem with the way back; exit code 1 if there is any.
+
+    Example: runlake check runs
+    """
+    here = session(ctx)
+    result = here.lake().check(table)
+    print_check(here.out, result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def rebuild(
+    ctx: typer.Context,
+    table: Annotated[str, typer.Argument(help="The table to rebuild.", show_default=False)],
+    lock_timeout: LockTimeoutOption = None,
+) -> None:
+    """Rebuild a damaged table from the raw zone, as one new version.
+
+    Reads every raw segment from its start; the new version replaces every file of the
+    table. Refused, naming the segments, when raw retention removed segments it needs.
+
+    Example: runlake rebuild runs
+    """
+    here = session(ctx)
+    with _progress_bar(here.out) as callback:
+        result = here.lake().rebuild(table, progress=callback, lock_timeout=lock_timeout)
+    print_rebuild(here.out, result)
 
 
 @contextmanager

@@ -125,6 +125,25 @@ def print_compaction(out: Console, result: runlake.CompactionResult) -> None:
                       highlight=False, soft_wrap=True)
 
 
+def print_check(out: Console, result: runlake.CheckResult) -> None:
+    if not result.tables:
+        out.print("nothing to check: the lake has no tables yet", highlight=False)
+    for t in result.tables:
+        if not t.problems:
+            out.print(f"[green]{t.table}: ok[/green]", highlight=False)
+        for problem in t.problems:
+            out.print(f"[red]{t.table}:[/red] {problem}", highlight=False, soft_wrap=True)
+        for note in t.notes:
+            out.print(f"  {t.table}: {note}", highlight=False, soft_wrap=True)
+
+
+def print_rebuild(out: Console, result: runlake.TableCompaction) -> None:
+    out.print(f"rebuilt {result.table!r} from the raw zone as version {result.version}: "
+              f"{result.records:,} records ({result.duplicates:,} duplicates dropped, "
+              f"{result.quarantined:,} lines quarantined) from {result.bytes / 1e6:,.1f} raw MB",
+              highlight=False)
+
+
 def print_optimize(out: Console, result: runlake.OptimizeResult) -> None:
     if not result.tables:
         out.print("nothing to optimize: the lake has no tables yet", highlight=False)

@@ -26,6 +26,9 @@ Modules, in the order a run goes through them:
 - ``maintenance``: ``optimize`` (merge small files) and ``vacuum`` (raw retention under
   each partition's append lock).
 - ``removals``: the log of raw segments raw retention removed (read by check and rebuild).
+- ``check``: what is wrong with a table (log, data files, raw vs offsets, quarantine, dead
+  letters), changing nothing.
+- ``rebuild``: a damaged table rebuilt from the raw zone as one new version.
 
 Owns ``tables/`` and ``quarantine/``. Imports ``runlake.append`` (segment slices),
 ``runlake.records`` (knobs), ``runlake.storage`` and the table engines (Polars, Arrow; Delta
@@ -36,8 +39,17 @@ way compaction writes. See ``docs/compaction.md``.
 
 from __future__ import annotations
 
+from runlake.compaction.check import CheckResult, TableCheck, check
 from runlake.compaction.datafiles import FileOptions
-from runlake.compaction.deltatable import Delta, delta_errors, ids_present, load_version, open_table
+from runlake.compaction.deltatable import (
+    Delta,
+    delta_errors,
+    ids_present,
+    load_version,
+    open_table,
+    scan_files,
+    snapshot_files,
+)
 from runlake.compaction.evolve import conform, unify
 from runlake.compaction.maintenance import (
     OptimizeResult,
@@ -57,6 +69,7 @@ from runlake.compaction.offsets import (
     snapshot_of,
 )
 from runlake.compaction.quarantine import QuarantineEntry, read_entries
+from runlake.compaction.rebuild import rebuild
 from runlake.compaction.run import (
     CompactionProgress,
     CompactionResult,
@@ -67,6 +80,7 @@ from runlake.compaction.run import (
 )
 
 __all__ = [
+    "CheckResult",
     "CompactOptions",
     "CompactionProgress",
     "CompactionResult",
@@ -78,10 +92,12 @@ __all__ = [
     "QuarantineEntry",
     "Reset",
     "Snapshot",
+    "TableCheck",
     "TableCompaction",
     "TableOptimize",
     "TableVacuum",
     "VacuumResult",
+    "check",
     "compact",
     "conform",
     "delta_errors",
@@ -93,7 +109,10 @@ __all__ = [
     "optimize",
     "pending_slices",
     "read_entries",
+    "rebuild",
+    "scan_files",
     "snapshot",
+    "snapshot_files",
     "snapshot_of",
     "unify",
     "vacuum",

@@ -20,6 +20,7 @@ before its commit, so a commit that survives a power cut finds its files.
 from __future__ import annotations
 
 import bisect
+import io
 import math
 import os
 import re
@@ -46,6 +47,7 @@ APP_PREFIX = "runlake.compact."
 _NO_PARTITION = "0000-00-00"  # an overwrite filter that matches no partition
 LOG_DIR = "_delta_log"
 ID = "record_id"
+_FILE = "__runlake_file"
 _COMMIT_FILE = re.compile(r"(\d{20})\.json")
 
 Delta: TypeAlias = DeltaTable  # what other modules call an opened table
@@ -86,7 +88,12 @@ def open_table(root: Path, version: int | None = None) -> DeltaTable | None:
 def column_types(table: DeltaTable) -> dict[str, pl.DataType]:
     """The table's columns as Polars types, in schema order."""
     schema = pa.schema(table.schema().to_arrow())
-    return dict(pl.from_arrow(schema.empty_table()).schema)  # type: ignore[union-attr]
+    # Through an empty IPC stream: pl.from_arrow() would import pandas (0.2-0.5 s) to check
+    # whether it was handed a pandas frame.
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema):
+        pass
+    return dict(pl.read_ipc_stream(io.BytesIO(sink.getvalue().to_pybytes())).schema)
 
 
 def data_files(table: DeltaTable) -> list[DataFile]:
@@ -99,6 +106,58 @@ def data_files(table: DeltaTable) -> list[DataFile]:
                  dict(pl.read_parquet_schema(root / a["path"])))
         for a in actions
     ]
+
+
+def snapshot_files(table: DeltaTable) -> list[tuple[str, str]]:
+    """The snapshot's data files: (path relative to the table root, partition date)."""
+    actions = _add_actions(table)
+    return list(zip(actions.column("path").to_pylist(),
+                    actions.column(f"partition.{PARTITION}").to_pylist(), strict=True))
+
+
+def file_sizes(table: DeltaTable) -> dict[str, int]:
+    """The size the log records for each of the snapshot's data files."""
+    actions = _add_actions(table)
+    return dict(zip(actions.column("path").to_pylist(),
+                    actions.column("size_bytes").to_pylist(), strict=True))
+
+
+def commit_versions(root: Path) -> list[int]:
+    """The versions whose commit files the log holds, in order."""
+    log = root / LOG_DIR
+    with storage_errors(log, doing=f"list {log}"):
+        names = os.listdir(log) if log.is_dir() else []
+    return sorted(int(found[1]) for name in names if (found := _COMMIT_FILE.fullmatch(name)))
+
+
+def torn_lines(root: Path, version: int) -> list[int]:
+    """Line numbers (from 1) of one commit file's lines that are not JSON."""
+    lines = (root / LOG_DIR / f"{version:020d}.json").read_bytes().splitlines()
+    bad = []
+    for number, line in enumerate(lines, 1):
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError:
+            bad.append(number)
+    return bad
+
+
+def scan_files(root: Path, table: DeltaTable, files: Sequence[tuple[str, str]]
+               ) -> pl.LazyFrame:
+    """The rows of ``files`` (a snapshot's, from :func:`snapshot_files`) in the table's
+    schema: each file read as Parquet with no partition inferred from its path (a lake under
+    ``/data/team=vision/`` would otherwise grow a ``team`` column and fail), the partition
+    column taken from the log."""
+    types = column_types(table)
+    if not files:
+        return pl.LazyFrame(schema=types)
+    dates = {str(root / path): date for path, date in files}
+    stored = {name: kind for name, kind in types.items() if name != PARTITION}
+    scan = pl.scan_parquet(list(dates), schema=stored, hive_partitioning=False,
+                           missing_columns="insert", extra_columns="ignore",
+                           include_file_paths=_FILE)
+    date = pl.col(_FILE).replace_strict(dates, return_dtype=types[PARTITION])
+    return scan.with_columns(date.alias(PARTITION)).select(list(types))
 
 
 def ids_present(root: Path, table: DeltaTable, candidates: pl.Series) -> pl.Series:

@@ -158,7 +158,7 @@ def commit_problem(table: str, commit: CommitFile, sequence: int) -> str | None:
     if recorded != sequence:
         return (f"it records compaction {recorded} but the table's transaction is at "
                 f"{sequence}")
-    if ours.get("operation") != "compact":
+    if ours.get("operation") not in ("compact", "rebuild"):
         return None
     if commit.transactions.get(app_id(table)) != recorded:
         return f"it records compaction {recorded} but holds no transaction for it"

@@ -23,7 +23,13 @@ from runlake.append import SegmentSlice, write_watermark
 from runlake.compaction.columns import CANONICAL
 from runlake.compaction.datafiles import FileOptions
 from runlake.compaction.decode import BadLine, Decoder
-from runlake.compaction.deltatable import app_id, column_types, commit, open_table
+from runlake.compaction.deltatable import (
+    app_id,
+    column_types,
+    commit,
+    open_table,
+    snapshot_files,
+)
 from runlake.compaction.evolve import SchemaTracker
 from runlake.compaction.normalize import Normalized, normalize_batch
 from runlake.compaction.offsets import (
@@ -143,25 +149,32 @@ def compact_table(
 ) -> TableCompaction:
     started = time.monotonic()
     with table_lock(paths, table, options.lock_timeout):
-        return _Compaction(paths, table, options, progress).run(started)
+        return Compaction(paths, table, options, progress).run(started)
 
 
-class _Compaction:
+class Compaction:
     """One run over one table: the batch loop, quarantine, progress, the commit, the result.
 
     Reading and normalizing batches runs ahead on decoder threads (``pipelined``); what
     becomes of the rows until the commit is :class:`Staging`'s.
+
+    With ``rebuild`` (see :mod:`runlake.compaction.rebuild`) the run reads every raw segment
+    from its start, ignores what the table holds, and its commit replaces the whole table.
     """
 
     def __init__(self, paths: LakePaths, table: str, options: CompactOptions,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, *, rebuild: bool = False) -> None:
         self.paths, self.table, self.options, self.progress = paths, table, options, progress
         self.root = paths.table(table)
+        self.rebuild = rebuild
         self.delta = open_table(self.root)
-        self.snap: Snapshot = snapshot_of(self.root, table, self.delta)
+        self.snap: Snapshot = snapshot_of(self.root, table, self.delta, verify=not rebuild)
         self.sequence = self.snap.sequence + 1
-        committed = column_types(self.delta) if self.delta is not None else {}
-        self.staging = Staging(self.root, self.delta, SchemaTracker(committed),
+        if rebuild:  # from nothing: every segment from 0, no table to deduplicate against
+            self.snap = Snapshot(table, self.snap.version, self.snap.sequence)
+        base = None if rebuild else self.delta
+        committed = column_types(base) if base is not None else {}
+        self.staging = Staging(self.root, base, SchemaTracker(committed),
                                tag=f"{self.sequence:08d}", options=options.files)
         self.decoder = Decoder(threads=False)  # batches are decoded in parallel instead
         self.quarantined = 0
@@ -222,7 +235,10 @@ class _Compaction:
         self.staging.settle()
         replaced, dates = self.staging.widen_committed()
         tracker = self.staging.tracker
-        types = tracker.types if self.delta is not None else {**CANONICAL, **tracker.types}
+        types = tracker.types if self.staging.delta is not None else {**CANONICAL,
+                                                                       **tracker.types}
+        if self.rebuild and self.delta is not None:  # replace every file the table has
+            dates = sorted({date for _, date in snapshot_files(self.delta)})
         offsets, tails = dict(self.snap.offsets), dict(self.snap.tails)
         covered = {}
         for reset in self.resets:  # read again from 0; a slice below moves it further
@@ -235,7 +251,8 @@ class _Compaction:
             covered[key] = [piece.start, piece.end]
         files = [*self.staging.files(), *replaced]
         metadata = commit_metadata(
-            "compact", self.sequence, offsets, tails, table=self.table, covered=covered,
+            "rebuild" if self.rebuild else "compact", self.sequence, offsets, tails,
+            table=self.table, covered=covered,
             records=self.staging.records(), duplicates=self.staging.duplicates,
             quarantined=self.quarantined, bytes=sum(s.end - s.start for s in slices),
             files=len(files), resets={r.segment: {"offset": r.offset, "size": r.size,
@@ -243,7 +260,7 @@ class _Compaction:
         )
         return commit(
             self.root, self.delta, files, types=types,
-            schema_changed=tracker.changed, replace_dates=dates,
+            schema_changed=tracker.changed or self.rebuild, replace_dates=dates,
             transaction=(app_id(self.table), self.sequence), metadata=metadata,
         )
 
