@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -208,3 +212,116 @@ def test_close_stops_listening() -> None:
     learning.close()
     service.run_pending()
     assert [v.status for v in learning.variants("exp-1")] == [VariantStatus.QUEUED] * 3
+
+
+# -- StableNew's own objects (PR-LEARN-003, as its controller and job service ship them) ---
+
+
+class JobStatus(str, Enum):  # src/queue/job_model.py: a str Enum
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class StableNewContext:  # src/learning/learning_contracts.py LearningJobContext
+    experiment_id: str
+    experiment_name: str
+    variant_index: int
+    variable_under_test: str
+    variant_value: Any
+
+
+@dataclass
+class StableNewNJR:  # the normalized job record: the learning context lives here
+    job_id: str
+    learning_context: StableNewContext | None = None
+
+
+@dataclass
+class StableNewJob:  # the queue's Job: no learning context of its own
+    job_id: str
+    snapshot: StableNewNJR | dict[str, Any] | None = None
+    error_message: str | None = None
+
+
+def stablenew_job(index: int, job_id: str = "sn-1", *, experiment: str = "exp-1"
+                  ) -> StableNewJob:
+    context = StableNewContext(experiment, "CFG sweep", index, "CFG Scale", 7.0)
+    return StableNewJob(job_id, StableNewNJR(job_id, context))
+
+
+def test_stablenew_objects_complete_their_variant() -> None:
+    _, learning, _ = setup()
+    learning.on_job_completed_callback(stablenew_job(1),
+                                       {"success": True, "status": JobStatus.COMPLETED})
+    assert learning.variants("exp-1")[1].status is VariantStatus.COMPLETED
+    learning.on_job_completed_callback(
+        stablenew_job(2, "sn-2"), {"success": False, "status": JobStatus.FAILED,
+                                   "error": "CUDA out of memory"})
+    failed = learning.variants("exp-1")[2]
+    assert failed.status is VariantStatus.FAILED and failed.error == "CUDA out of memory"
+    learning.on_job_completed_callback(stablenew_job(0, "sn-3"),
+                                       {"success": False, "status": JobStatus.CANCELLED})
+    assert learning.variants("exp-1")[0].status is VariantStatus.FAILED
+
+
+@pytest.mark.parametrize(("result", "status", "error"), [
+    ({"success": True}, VariantStatus.COMPLETED, None),  # no status: success decides
+    ({"success": False, "error": "boom"}, VariantStatus.FAILED, "boom"),
+    ({"error": "lost the worker"}, VariantStatus.FAILED, "lost the worker"),
+    (SimpleNamespace(success=True, run_id="r-9", outputs=[{"path": "/o/9.png"}]),
+     VariantStatus.COMPLETED, None),
+    (SimpleNamespace(success=False, error="timeout"), VariantStatus.FAILED, "timeout"),
+    (SimpleNamespace(status="running?", success=False, error=None), VariantStatus.FAILED,
+     "the job reported no success"),
+    ({"status": "Completed"}, VariantStatus.COMPLETED, None),
+])
+def test_results_without_a_status_are_judged_by_success_and_error(
+        result: object, status: VariantStatus, error: str | None) -> None:
+    _, learning, _ = setup()
+    learning.on_job_completed_callback(stablenew_job(1), result)
+    variant = learning.variants("exp-1")[1]
+    assert (variant.status, variant.error) == (status, error)
+
+
+@pytest.mark.parametrize("job", [
+    StableNewJob("a", {"learning_context": {"experiment_id": "exp-1", "variant_index": 2}}),
+    {"job_id": "b", "learning_context": {"experiment_id": "exp-1", "variant_index": 2,
+                                         "experiment_name": "CFG sweep"}},
+    SimpleNamespace(job_id="c", learning_context=LearningJobContext(
+        "exp-1", "CFG sweep", 2, "cfg_scale", 9.0)),
+    SimpleNamespace(job_id="d", normalized_job={"learning_context": StableNewContext(
+        "exp-1", "CFG sweep", 2, "cfg_scale", 9.0)}),
+    stablenew_job(2, experiment="CFG sweep"),  # StableNew compares the experiment's name
+])
+def test_the_learning_context_is_read_from_any_object_that_has_one(job: object) -> None:
+    _, learning, _ = setup()
+    learning.on_job_completed_callback(job, {"success": True, "run_id": "r"})
+    assert learning.variants("exp-1")[2].status is VariantStatus.COMPLETED
+    assert learning.variants("exp-1")[2].run_ids == ("r",)
+
+
+def test_jobs_without_a_usable_context_are_ignored() -> None:
+    _, learning, _ = setup()
+    for job in (StableNewJob("x"), StableNewJob("y", StableNewNJR("y")), object(), None,
+                {"learning_context": {"experiment_id": "exp-1", "variant_index": "2"}},
+                stablenew_job(7), stablenew_job(1, experiment="other")):
+        learning.on_job_completed_callback(job, {"success": True})
+    assert {v.status for v in learning.variants("exp-1")} == {VariantStatus.PENDING}
+
+
+def test_a_stablenew_style_service_isolates_and_repeats(tmp_path: Path) -> None:
+    # StableNew's JobService._notify_completion: every handler in try/except, and the same
+    # job may be reported twice (a retry of the notification).
+    _, learning, _ = setup()
+    handlers = [lambda job, result: 1 / 0, learning.on_job_completed_callback]
+    job = stablenew_job(0)
+    result = {"success": True, "status": JobStatus.COMPLETED, "run_id": "r-1",
+              "outputs": [{"path": "/o/1.png"}]}
+    for _ in range(2):
+        for handler in handlers:
+            with contextlib.suppress(Exception):  # what its _notify_completion does
+                handler(job, result)
+    variant = learning.variants("exp-1")[0]
+    assert variant.status is VariantStatus.COMPLETED and variant.images == ("/o/1.png",)

@@ -6,6 +6,8 @@ Modules, in the order a run goes through them:
 - ``sweep``: ``plan_sweep`` (a grid over any knobs), ``value_range`` / ``NumericRange``.
 - ``experiments``: ``Experiment``, ``LearningController`` (variants, ratings).
 - ``jobs``: ``JobService``, the job queue with its learning context and job events.
+- ``completion``: a job's completion read from any job and result objects (duck-typed, for a
+  pipeline's own queue: StableNew's PR-LEARN-003 contract).
 - ``controller``: ``PipelineController``, which runs a job through a runner.
 - ``runner``: ``PipelineRunner``: txt2img, then img2img / upscale; one record per run.
 - ``backends``: ``Backend``, ``OfflineBackend`` (deterministic PNGs), ``WebUIBackend``.

@@ -3,9 +3,12 @@
 ``LearningController`` turns an ``Experiment`` into a plan of variants, queues one job per
 variant on a ``JobService`` (each job carries a ``LearningJobContext``), and follows every
 variant through pending -> queued -> running -> completed | failed as the service reports.
-Completions are routed by the job's context (experiment id and variant index): jobs of
-other experiments, or without a context, are ignored, and a completion heard twice does not
-count its images twice. Ratings go to the ``ratings`` table, linked by run id and image path.
+Completions are routed by the job's context (experiment id -- or name, as StableNew compares
+it -- and variant index): jobs of other experiments, or without a context, are ignored, and a
+completion heard twice does not count its images twice. Jobs and results are duck-typed
+(:mod:`runlake.learning.completion`): a pipeline's own objects work, through
+``handle_completion`` or PR-LEARN-003's ``on_job_completed_callback``. Ratings go to the
+``ratings`` table, linked by run id and image path.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from enum import Enum
 from typing import Any
 
 from runlake.errors import InvalidOption
-from runlake.learning.jobs import JobResult, JobService, LearningJobContext, NormalizedJobRecord
+from runlake.learning.completion import Completion, completion_of, context_of
+from runlake.learning.jobs import JobService, LearningJobContext, NormalizedJobRecord
 from runlake.learning.records import RandomizerPlan, RatingRecord, RecordSink
 from runlake.learning.sweep import knob_override
 from runlake.records import new_id, utc_now_text
@@ -122,24 +126,31 @@ class LearningController:
         with self._lock:
             return tuple(self._variants[experiment_id])
 
-    def handle_start(self, job: NormalizedJobRecord) -> None:
+    def handle_start(self, job: object) -> None:
         """Start handler for the job service: the variant is running."""
-        target = self._route(job)
+        target = self._route(context_of(job))
         if target is not None:
             self._update(*target, status=VariantStatus.RUNNING)
 
-    def handle_completion(self, job: NormalizedJobRecord, result: JobResult) -> None:
-        """Completion handler for the job service (see the module's routing rules)."""
-        target = self._route(job)
+    def handle_completion(self, job: object, result: object) -> None:
+        """Completion handler for the job service (see the module's routing rules): ``job``
+        and ``result`` are runlake's own or any objects or mappings with their fields."""
+        done = completion_of(job, result)
+        target = self._route(done.context)
         if target is None:
             return
         with self._lock:
             variant = self._variants[target[0]][target[1]]
-            if result.job_id in variant.jobs_done:
+            key = done.job_id or f"result:{id(result)}"
+            if key in variant.jobs_done:
                 return  # heard before: its images are already counted
-            self._variants[target[0]][target[1]] = _completed(variant, result)
-            if result.run_id is not None and result.status == "completed":
-                self._runs[result.run_id] = target
+            self._variants[target[0]][target[1]] = _completed(variant, done, key)
+            if done.run_id is not None and done.status == "completed":
+                self._runs[done.run_id] = target
+
+    def on_job_completed_callback(self, job: object, result: object) -> None:
+        """PR-LEARN-003's name for :meth:`handle_completion` (what StableNew calls)."""
+        self.handle_completion(job, result)
 
     def rate(
         self,
@@ -176,15 +187,18 @@ class LearningController:
                 "variable_under_test": experiment.variable_under_test,
                 "variant_value": variant.value}
 
-    def _route(self, job: NormalizedJobRecord) -> tuple[str, int] | None:
-        context = job.learning_context
+    def _route(self, context: LearningJobContext | None) -> tuple[str, int] | None:
         if context is None:
             return None
         with self._lock:
-            variants = self._variants.get(context.experiment_id)
+            experiment_id = context.experiment_id
+            if experiment_id not in self._variants:  # StableNew compares experiment names
+                experiment_id = next((e.experiment_id for e in self._experiments.values()
+                                      if e.name == context.experiment_id), experiment_id)
+            variants = self._variants.get(experiment_id)
             if variants is None or not 0 <= context.variant_index < len(variants):
                 return None
-        return context.experiment_id, context.variant_index
+        return experiment_id, context.variant_index
 
     def _update(self, experiment_id: str, index: int, **changes: Any) -> None:
         with self._lock:
@@ -210,18 +224,18 @@ def _job(experiment: Experiment, variant: VariantState) -> NormalizedJobRecord:
     )
 
 
-def _completed(variant: VariantState, result: JobResult) -> VariantState:
-    done = variant.jobs_done | {result.job_id}
-    if result.status != "completed":
+def _completed(variant: VariantState, done: Completion, key: str) -> VariantState:
+    jobs_done = variant.jobs_done | {key}
+    if done.status != "completed":
         if variant.status is VariantStatus.COMPLETED:  # a late failure of a retried job
-            return dataclasses.replace(variant, jobs_done=done)
-        return dataclasses.replace(variant, status=VariantStatus.FAILED, error=result.error,
-                                   jobs_done=done)
-    images = tuple(_image_ref(output) for output in result.outputs)
-    run_ids = variant.run_ids + ((result.run_id,) if result.run_id else ())
+            return dataclasses.replace(variant, jobs_done=jobs_done)
+        return dataclasses.replace(variant, status=VariantStatus.FAILED, error=done.error,
+                                   jobs_done=jobs_done)
+    images = tuple(_image_ref(output) for output in done.outputs)
+    run_ids = variant.run_ids + ((done.run_id,) if done.run_id else ())
     return dataclasses.replace(variant, status=VariantStatus.COMPLETED, error=None,
                                images=variant.images + images, run_ids=run_ids,
-                               jobs_done=done)
+                               jobs_done=jobs_done)
 
 
 def _image_ref(output: Mapping[str, Any]) -> str:
