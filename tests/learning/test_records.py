@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,3 +156,27 @@ def test_primary_knobs_use_the_same_aliases_as_compaction() -> None:
         {"txt2img": {"num_inference_steps": 30, "guidance_scale": 7.5, "Sampler": "Euler a"}})
     assert (record.primary_steps, record.primary_cfg_scale, record.primary_sampler) == (
         30, 7.5, "Euler a")
+
+
+def test_a1111_api_shapes_handed_to_the_writer_keep_their_model(tmp_path: Path) -> None:
+    # A pipeline that records the A1111 API's own request, response info or stage-keyed
+    # dicts: the fresh scan and the compacted table both find the model and the knobs.
+    lake = runlake.Lake(tmp_path / "lake")
+    writer = runlake.LearningRecordWriter(lake)
+    writer.write({"prompt": "a fox", "steps": 25, "sampler_name": "DPM++ 2M",
+                  "scheduler": "Karras", "seed": -1, "override_settings": {
+                      "sd_model_checkpoint": "SDXL/juggernautXL_v9.safetensors [1a2b3c4d5e]"}})
+    writer.write({"sd_model_name": "juggernautXL_v9", "sd_model_hash": "1a2b3c4d5e",
+                  "sampler_name": "DPM++ 2M", "steps": 25, "seed": 42, "all_seeds": [42]})
+    writer.write({"txt2img": {"steps": 25, "sampler_name": "dpmpp_2m", "scheduler": "karras",
+                              "override_settings": {"sd_model_checkpoint":
+                                                    "juggernautXL_v9.ckpt"}}})
+    expected = {("juggernautXL_v9", "DPM++ 2M", 25)}
+    for compacted in (False, True):
+        if compacted:
+            lake.compact()
+        frame = lake.scan("runs").collect()
+        assert set(frame.select("model", "sampler", "steps").iter_rows()) == expected
+        assert frame["model_hash"].to_list().count("1a2b3c4d5e") == 2
+        assert sorted(frame["seed"].to_list(), key=str) == [42, None, None]
+    lake.close()
