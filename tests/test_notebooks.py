@@ -20,8 +20,9 @@ CELL_TIMEOUT = 120
 
 @pytest.fixture(scope="module")
 def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = runlake.Lake(tmp_path_factory.mktemp("notebooks") / "lake")
-    runlake.run_demo(lake, seeds=1)
+    root = tmp_path_factory.mktemp("notebooks")
+    lake = runlake.Lake(root / "lake")
+    runlake.run_demo(lake, seeds=1, images_dir=root / "images")  # the grid shows them
     lake.compact()
     lake.close()
     return lake.root
@@ -76,7 +77,8 @@ def test_sweep_analysis_runs_and_draws_each_plot(demo_lake: Path, tmp_path: Path
     text = printed(notebook)
     assert f"lake {demo_lake}: 41 runs, 41 rated, 3 models, 1 experiments" in text
     assert "best sampler x steps (n >= 2):" in text and "best CFG for" in text
-    assert images(notebook) == 4  # heatmap, CFG curves, variants, duration
+    assert images(notebook) == 5  # the image grid, heatmap, CFG curves, variants, duration
+    assert "┆ shown" in text  # the table behind the grid, with the run each cell shows
     assert "no experiments" not in text
     assert list((tmp_path / "cwd").iterdir()) == []  # analysis writes nothing
 

@@ -19,6 +19,15 @@ from typing import TYPE_CHECKING, Any
 # explicit re-export, ``X as X``), which tests/test_api.py keeps equal to _LAZY.
 if TYPE_CHECKING:
     from runlake.analysis import (
+        GridResult as GridResult,
+    )
+    from runlake.analysis import (
+        ReportOptions as ReportOptions,
+    )
+    from runlake.analysis import (
+        ReportProgress as ReportProgress,
+    )
+    from runlake.analysis import (
         compare as compare,
     )
     from runlake.analysis import (
@@ -286,7 +295,10 @@ _LAZY: dict[str, str] = {
     "TableOptimize": "runlake.compaction",
     "TableVacuum": "runlake.compaction",
     "VacuumResult": "runlake.compaction",
-    # analysis: fresh reads, compare, report
+    # analysis: fresh reads, compare, grids, report
+    "GridResult": "runlake.analysis",
+    "ReportOptions": "runlake.analysis",
+    "ReportProgress": "runlake.analysis",
     "compare": "runlake.analysis",
     "join_ratings": "runlake.analysis",
     "render_report": "runlake.analysis",

@@ -42,7 +42,16 @@ from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, valid
 if TYPE_CHECKING:
     import polars as pl
 
-    from runlake.analysis import Best, Order, ScaleOption, TableStats, TableSummary
+    from runlake.analysis import (
+        Best,
+        GridResult,
+        Order,
+        ReportCallback,
+        ReportOptions,
+        ScaleOption,
+        TableStats,
+        TableSummary,
+    )
     from runlake.compaction import (
         CheckResult,
         CompactionResult,
@@ -335,13 +344,42 @@ class Lake:
         return export_lake(self.paths, kind, Path(out), version=version, options=options,
                            overwrite=overwrite)
 
-    def report(self, out: str | os.PathLike[str], *, title: str = "runlake report") -> Path:
+    def report(
+        self, out: str | os.PathLike[str], *, options: ReportOptions | None = None,
+        progress: ReportCallback | None = None,
+    ) -> Path:
         """Write the static HTML report of the fresh rated runs to ``out``; returns its path.
 
-        >>> lake.report("report.html", title="March sweeps")     # doctest: +SKIP
+        ``options`` (:class:`runlake.ReportOptions`): title, metric, selection, the ranking's
+        and the grids' knobs. ``progress`` is called with a :class:`runlake.ReportProgress`
+        as the report goes (reading runs, images, plots, writing). See docs/report.md.
+
+        >>> lake.report("out.html", options=ReportOptions(title="March"))  # doctest: +SKIP
         """
         from runlake.analysis import report_lake
-        return report_lake(self.paths, Path(out), title=title)
+        return report_lake(self.paths, Path(out), options=options, progress=progress)
+
+    def grid(
+        self,
+        x: str | None = None,
+        y: str | None = None,
+        *,
+        z: str | None = None,
+        where: str | None = None,
+        experiment: str | None = None,
+        metric: str = "rating",
+        best: Best = "max",
+    ) -> GridResult:
+        """An image grid of the selected runs (A1111's X/Y/Z plot with the lake's numbers):
+        the matplotlib figure and the table behind it (a row per cell: n, mean, interval,
+        rank and the run shown). ``x``/``y`` default to the knobs that vary most; ``z`` and,
+        when it is not an axis, the model give one block per value.
+
+        >>> figure, table = lake.grid("sampler", "cfg_scale", where="steps = 30")  # doctest: +SKIP
+        """
+        from runlake.analysis import GridOptions, Selection, grid_lake
+        return grid_lake(self.paths, GridOptions(x=x, y=y, z=z, metric=metric, best=best),
+                         selection=Selection(where, experiment))
 
     # -- internals ------------------------------------------------------------------------
 

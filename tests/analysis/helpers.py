@@ -1,7 +1,14 @@
 """A small rated lake (runs half compacted, half raw; ratings linked three ways) for the
-analysis tests and the analysis commands' tests."""
+analysis tests and the analysis commands' tests, and the demo lake with its images."""
 
 from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+from PIL import Image
 
 import runlake
 
@@ -33,3 +40,27 @@ def fill_rated(lake: runlake.Lake) -> runlake.Lake:
     lake.append_many("runs", RUNS[2:])  # half compacted, half in the raw tail
     lake.append_many("ratings", RATINGS)
     return lake
+
+
+def demo_with_images(root: Path) -> runlake.Lake:
+    """The demo sweep (2 seeds: 77 runs, every one with a PNG the offline backend wrote under
+    ``root/images``), compacted."""
+    lake = runlake.Lake(root / "lake")
+    runlake.run_demo(lake, seeds=2, images_dir=root / "images")
+    lake.compact()
+    lake.close()
+    return lake
+
+
+def grid_cells(page: str) -> list[str]:
+    """The HTML of every image-grid cell that has runs (not the 'not run' ones)."""
+    return re.findall(r'<td><figure class="cell[^"]*">(.*?)</figure></td>', page, re.DOTALL)
+
+
+def decode_data_uri(uri: str) -> Image.Image:
+    """The image a ``data:image/...;base64,`` URI holds, decoded by Pillow."""
+    match = re.fullmatch(r"data:image/(webp|jpeg);base64,([A-Za-z0-9+/=]+)", uri)
+    assert match is not None, uri[:80]
+    image = Image.open(io.BytesIO(base64.b64decode(match[2])))
+    image.load()
+    return image

@@ -67,13 +67,29 @@ def test_cli_report_writes_a_page_with_its_plots(grown: runlake.Lake, tmp_path: 
     out = tmp_path / "report.html"
     done = invoke("report", "--out", str(out), "--title", "Sweeps", lake=grown.root)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"wrote {out}"
+    assert re.fullmatch(rf"wrote {re.escape(str(out))} \(0\.\d MB\)", done.stdout.strip())
     page = out.read_text()
     for plot in PLOTS:
         figure = re.search(rf'<figure class="plot" id="{plot}">\s*<svg\b(.*?)</svg>', page,
                            re.DOTALL)
         assert figure is not None and figure[1].count("<path") > 10, plot
     assert "<title>Sweeps</title>" in page
+    # The runs name images that are not there (relative paths): labelled placeholders.
+    assert page.count('aria-label="image missing"') > 4 and "<img" not in page
+
+
+def test_cli_report_options(grown: runlake.Lake, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = invoke("report", "--out", str(out), "--x", "cfg_scale", "--y", "sampler",
+                  "--where", "cfg_scale > 5", "--metric", "duration", "--lowest",
+                  "--by", "sampler", lake=grown.root)
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert "columns: cfg_scale, rows: sampler" in page and "duration (lower is better)" in page
+    assert "where cfg_scale &gt; 5" in page
+    bad = invoke("report", "--out", str(out), "--metric", "ratng", lake=grown.root)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert "did you mean 'rating'" in bad.stderr
 
 
 def test_query_outside_the_lake_is_refused_in_a_real_process(rated_lake: runlake.Lake,

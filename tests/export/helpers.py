@@ -22,7 +22,7 @@ PROMPTS_A = [f"a red fox, take {i}" for i in range(6)]
 PROMPTS_B = [f"a lighthouse at dusk, take {i}" for i in range(3)]
 
 
-PLOTS = ("heatmap", "cfg-curves", "variants", "duration")
+PLOTS = ("heatmap", "cfg-curves", "duration")  # a report's plots for a lake without experiments
 
 
 def sweep(lake: runlake.Lake, prefix: str, prompts: list[str], *, day: int = 0) -> list[str]:

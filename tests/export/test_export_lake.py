@@ -75,11 +75,12 @@ def test_an_empty_lake_cannot_be_exported_or_reported(lake: runlake.Lake,
 
 def test_lake_report_writes_the_plots_and_names_the_snapshot(grown: runlake.Lake,
                                                             tmp_path: Path) -> None:
-    page = grown.report(tmp_path / "sub" / "report.html", title="Lake report").read_text()
+    options = runlake.ReportOptions(title="Lake report")
+    page = grown.report(tmp_path / "sub" / "report.html", options=options).read_text()
     for plot in PLOTS:
         assert re.search(rf'<figure class="plot" id="{plot}">\s*<svg\b', page), plot
     assert "<title>Lake report</title>" in page
-    assert "runs_uncompacted_records" in page and str(grown.root) in page
+    assert "records not yet compacted" in page and str(grown.root) in page
 
 
 # --- the command line ----------------------------------------------------------------------

@@ -13,14 +13,23 @@ Modules, in the order a question goes through them:
   difference to a baseline.
 - ``query``: SQL over every table (DuckDB, read-only, nothing outside the lake), the
   ``rated_runs`` view, table summaries and stats, ``compare`` over a table of the lake.
-- ``plots``: the sweep's matplotlib figures. Not imported here (matplotlib is slow to load):
-  ``from runlake.analysis import plots``.
-- ``report``: one static, offline HTML page of those figures and their tables.
+- ``selection``: the runs a report or grid is about (``where``, ``experiment``) and only the
+  columns it needs.
+- ``grid``: image grids as data: axes, groups, each cell's ``compare`` numbers and the run
+  to show (the same prompt and seed across cells where the sweep has them).
+- ``thumbnails``: the images runs name, read safely (one regular file, never a URL), made
+  into small WebP thumbnails on a thread per core, cached under ``<lake>/cache/_thumbnails``.
+- ``plots``: the sweep's matplotlib figures, aggregates only. Not imported here (matplotlib
+  is slow to load): ``from runlake.analysis import plots``.
+- ``gridview``: ``lake.grid``: a grid's figure and the table behind it.
+- ``page``: the HTML building blocks and the page's policy (escaping, CSP, the table script).
+- ``report``: one static, offline HTML page of the grids, figures and tables.
 
 Owns nothing on disk: it only reads. Imports ``runlake.compaction`` (its read interface),
 ``runlake.append``, ``runlake.records``, ``runlake.storage``, Polars, DuckDB (in ``query``,
-on first use), scipy (in ``comparison``) and matplotlib (in ``plots``, and in ``report``
-when a page is rendered).
+on first use), scipy (in ``comparison``), matplotlib (in ``plots``, and in
+``report``/``page``/``gridview`` when a page or grid is drawn) and Pillow (in
+``thumbnails``). Writes only its derived thumbnail cache and the pages it is asked to write.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ from runlake.analysis.comparison import (
     compare,
     resolve_column,
 )
+from runlake.analysis.grid import GridOptions
+from runlake.analysis.gridview import GridResult, grid_frame, grid_lake
 from runlake.analysis.query import (
     TableStats,
     TableSummary,
@@ -44,21 +55,37 @@ from runlake.analysis.query import (
 )
 from runlake.analysis.rated import RatedSnapshot, read_rated
 from runlake.analysis.ratings import join_ratings
-from runlake.analysis.report import render_report, report_lake, write_report
+from runlake.analysis.report import (
+    ReportCallback,
+    ReportOptions,
+    ReportProgress,
+    render_report,
+    report_lake,
+    write_report,
+)
 from runlake.analysis.scan import TableView, read_table, scan_table
+from runlake.analysis.selection import Selection
 
 __all__ = [
     "DIFF_COLUMNS",
     "STAT_COLUMNS",
     "Best",
+    "GridOptions",
+    "GridResult",
     "Order",
     "RatedSnapshot",
+    "ReportCallback",
+    "ReportOptions",
+    "ReportProgress",
     "ScaleOption",
+    "Selection",
     "TableStats",
     "TableSummary",
     "TableView",
     "compare",
     "compare_table",
+    "grid_frame",
+    "grid_lake",
     "join_ratings",
     "read_rated",
     "read_table",

@@ -6,11 +6,14 @@ says otherwise, so ``runlake compare ... | other-tool`` gets machine-readable te
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+import runlake
 from runlake.cli.render import (
     Format,
     Shown,
@@ -26,6 +29,9 @@ from runlake.errors import InvalidOption
 from runlake.records import parse_scale
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
+
     from runlake.analysis import ScaleOption
 
 FormatOption = Annotated[
@@ -158,13 +164,64 @@ def report(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
     title: Annotated[str, typer.Option(help="Title of the page.")] = "runlake report",
+    metric: Annotated[str, typer.Option(help="Numeric column to compare.")] = "rating",
+    lowest: Annotated[bool, typer.Option("--lowest", help="Rank the lowest mean first "
+                                         "(for durations).")] = False,
+    where: Annotated[str | None, typer.Option(help="SQL filter, e.g. \"steps >= 20\".")] = None,
+    experiment: Annotated[str | None, typer.Option(help="Only this experiment (id or "
+                                                   "name).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Comma-separated knobs to rank "
+                                           "(default: the two that vary most).")] = None,
+    within: Annotated[str | None, typer.Option(help="Rank inside each group of these "
+                                               "knobs.")] = None,
+    x: Annotated[str | None, typer.Option("--x", help="The grids' columns (a knob; default: "
+                                          "the one that varies most).")] = None,
+    y: Annotated[str | None, typer.Option("--y", help="The grids' rows (a knob).")] = None,
+    z: Annotated[str | None, typer.Option("--z", help="One grid per value of this knob.")
+                 ] = None,
 ) -> None:
-    """Write one static HTML file with the sweep's plots and tables (opens offline).
+    """Write one static HTML file: image grids with their numbers, plots and tables.
 
-    Example: runlake report --out sweeps.html --title "March sweeps"
+    The page opens offline and can be mailed: thumbnails are embedded, nothing is fetched.
+
+    Example: runlake report --out sweeps.html --x sampler --y cfg_scale --where "steps >= 20"
     """
     here = session(ctx)
-    here.out.print(f"wrote {here.lake().report(out, title=title)}", highlight=False)
+    options = runlake.ReportOptions(
+        title=title, metric=metric, best="min" if lowest else "max", where=where,
+        experiment=experiment, by=tuple(_names(by)) if by else (),
+        within=tuple(_names(within, "--within")) if within else (), x=x, y=y, z=z)
+    with _report_bar(here.out) as progress:
+        written = here.lake().report(out, options=options, progress=progress)
+    size = written.stat().st_size / 1e6
+    here.out.print(f"wrote {written} ({size:.1f} MB)", highlight=False)
+
+
+@contextmanager
+def _report_bar(console: Console) -> Iterator[Callable[[runlake.ReportProgress], None] | None]:
+    """A progress bar on a terminal (one line per step); nothing otherwise."""
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import (  # only a terminal needs it: --help and pipes never load it
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(event: runlake.ReportProgress) -> None:
+            if event.step not in tasks:
+                tasks[event.step] = bar.add_task(event.step, total=event.total)
+            bar.update(tasks[event.step], completed=event.done, total=event.total)
+
+        yield update
 
 
 def _baseline(text: str | None, knobs: list[str]) -> object:
@@ -187,8 +244,8 @@ def _scale(text: str) -> ScaleOption:
         raise typer.BadParameter(str(exc), param_hint="--scale") from exc
 
 
-def _names(text: str) -> list[str]:
+def _names(text: str, hint: str = "--by") -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
-        raise typer.BadParameter("give at least one name", param_hint="--by")
+        raise typer.BadParameter("give at least one name", param_hint=hint)
     return names

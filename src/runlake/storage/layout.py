@@ -78,6 +78,11 @@ class LakePaths:
     def table_cache(self, table: str) -> Path:
         return self.cache / validate_table(table)
 
+    @property
+    def thumbnails(self) -> Path:
+        """The report's thumbnails (``_`` keeps it apart from any table's cache folder)."""
+        return self.cache / "_thumbnails"
+
     def table(self, table: str) -> Path:
         """The Delta table directory of ``table``."""
         return self.tables / validate_table(table)
