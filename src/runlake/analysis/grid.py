@@ -221,11 +221,12 @@ def _shown_runs(work: pl.DataFrame, keys: Sequence[str], splits: Sequence[str],
     marked = imaged.join(fair, on=[*splits, "prompt", "seed"], how="left", nulls_equal=True)
     # By position: the metric's name is the user's and could read as a pattern.
     value = pl.nth(work.columns.index(options.metric)).cast(pl.Float64).fill_nan(None)
-    order = marked.sort([pl.col("_fair").fill_null(False), value, pl.col("record_id")],
-                        descending=[True, options.best == "max", False], nulls_last=True)
+    order = marked.with_columns(value.alias("shown_value")).sort(
+        [pl.col("_fair").fill_null(False), pl.col("shown_value"), pl.col("record_id")],
+        descending=[True, options.best == "max", False], nulls_last=True)
     first = order.group_by(keys, maintain_order=True).first()
     return first.select(
-        *keys, "record_id", "image_path", "prompt", "seed", value.alias("shown_value"),
+        *keys, "record_id", "image_path", "prompt", "seed", "shown_value",
         pl.when(pl.col("_fair").fill_null(False)).then(pl.lit(FAIR)).otherwise(pl.lit(BEST))
         .alias("shown"))
 

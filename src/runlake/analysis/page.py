@@ -27,6 +27,7 @@ import polars as pl
 
 from runlake.analysis.grid import FAIR, MISSING, SweepGrid
 from runlake.analysis.thumbnails import Thumbnail
+from runlake.defaults import DEFAULT_MIN_N
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -245,12 +246,20 @@ def _caption(cell: Mapping[str, object], metric: str) -> str:
     mean, low, high = cell["mean"], cell["ci_low"], cell["ci_high"]
     interval = (f" [{_number(low)}, {_number(high)}]" if low is not None and high is not None
                 else "")
-    rank = f" · rank {cell['rank']}" if cell["rank"] is not None else ""
+    rank = f" · rank {cell['rank']}" if cell["rank"] is not None else f" · {_unranked(cell)}"
     first = f"{escape(metric)} {_number(mean)}{interval}" if mean is not None else (
         f"no {escape(metric)}")
     shown = "" if cell["shown"] == FAIR or cell["image_path"] is None else (
         '<br><span class="other">best run shown (other prompt or seed)</span>')
     return f"{first}<br>n {cell['n']}{rank}{shown}"
+
+
+def _unranked(cell: Mapping[str, object]) -> str:
+    """Why compare gave the cell no rank: too few values, or none."""
+    n = cell["n"]
+    if isinstance(n, int) and 0 < n < DEFAULT_MIN_N:
+        return f"not ranked (n &lt; {DEFAULT_MIN_N})"
+    return "not ranked"
 
 
 def _alt(cell: Mapping[str, object]) -> str:

@@ -275,7 +275,7 @@ def _cell_caption(cell: Mapping[str, object], metric: str) -> str:
     text = f"{metric} {mean:.2f}" if isinstance(mean, float) else f"no {metric}"
     if isinstance(low, float) and isinstance(high, float):
         text += f" [{low:.2f}, {high:.2f}]"
-    rank = f", rank {cell['rank']}" if cell["rank"] is not None else ""
+    rank = f", rank {cell['rank']}" if cell["rank"] is not None else ", not ranked"
     return _label(f"{text}\nn={cell['n']}{rank}", limit=120)
 
 
