@@ -207,7 +207,7 @@ def main() -> None:
         print(f"building the bench lake in {root} (once; not timed)", flush=True)
         build(root, args.runs, args.images)
     lake, out = root / "lake", root / "report.html"
-    shutil.rmtree(lake / "cache" / "thumbnails", ignore_errors=True)
+    shutil.rmtree(lake / "cache" / "_thumbnails", ignore_errors=True)
     results = []
     for label in ("cold", "warm"):
         seconds = timed_report(lake, out)

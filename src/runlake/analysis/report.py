@@ -170,7 +170,7 @@ def report_lake(paths: LakePaths, out: Path, *, options: ReportOptions | None = 
                 progress: ReportCallback | None = None) -> Path:
     """Write the report of the lake's fresh rated runs to ``out``; its header names the lake,
     the table versions read and the time. Thumbnails are cached under
-    ``<lake>/cache/thumbnails``."""
+    ``<lake>/cache/_thumbnails``."""
     options = options or ReportOptions()
     tell = _Teller(progress)
     tell("reading runs", 0, 1)

@@ -13,7 +13,7 @@ label), never an exception.
 A thumbnail is a WebP of at most ``side`` pixels a side. JPEGs are decoded at a reduced
 scale (``draft``); PNGs must be decoded whole, which dominates a report's time, so the work
 runs on a thread per core (Pillow releases the GIL while decoding) and each thumbnail is kept
-in ``<lake>/cache/thumbnails/``, keyed by the path, size and modification time of its image
+in ``<lake>/cache/_thumbnails/``, keyed by the path, size and modification time of its image
 and the thumbnail's side: the next report of the same images reads them back. The cache is
 never a source of truth: an unreadable entry is made again.
 """
