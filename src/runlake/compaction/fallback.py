@@ -64,6 +64,9 @@ def reconcile(docs: list[Any]) -> list[Any]:
     return [_rewritten(doc, (), as_text) for doc in docs]
 
 
+_RECORD = ("record",)
+
+
 def _mixed(kinds: set[str]) -> bool:
     return len(kinds) > 1 and not kinds <= {"number", "text"}
 
@@ -91,7 +94,7 @@ def _kind(value: Any) -> str:
 
 
 def _rewritten(value: Any, path: Path, as_text: set[Path]) -> Any:
-    if value == {}:
+    if value == {} and path != _RECORD:  # an empty record is a record, not a missing one
         return None
     if path in as_text and value is not None and not isinstance(value, str):
         return orjson.dumps(value).decode()

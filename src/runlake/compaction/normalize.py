@@ -192,7 +192,9 @@ def _normalize(frame: pl.DataFrame) -> pl.DataFrame:
     ]
     flat = frame.select(*envelope, *(expr.alias(name) for name, (expr, _) in leaves.items()))
     types = {name: dtype for name, (_, dtype) in leaves.items()}
-    canonical = _canonical(types)
+    shared, canonical = _canonical(types)
+    for step in shared:
+        flat = flat.with_columns(**step)
     return canonical_values(flat.select(
         *(canonical[name].alias(name) if name in canonical else pl.col(name)
           for name in CANONICAL),
@@ -299,16 +301,37 @@ class _Sources:
         return [e for n in names if (e := self.get(n, kind)) is not None]
 
 
-def _canonical(types: dict[str, pl.DataType]) -> dict[str, pl.Expr]:
+# Intermediate columns several canonical columns read: computed once per part (an eager
+# select evaluates a repeated sub-expression every time it appears). Leaf names all start
+# with config., metadata. or record., so these cannot collide with one.
+_TESTED = "__runlake_tested"
+_VARIANT = "__runlake_variant"
+_SIZE_TEXT = "__runlake_size"
+
+
+def _variant_as(kind: Kind) -> str:
+    return f"__runlake_variant_{kind}"
+
+
+def _canonical(
+    types: dict[str, pl.DataType],
+) -> tuple[list[dict[str, pl.Expr]], dict[str, pl.Expr]]:
+    """The shared intermediates (steps of columns computed in turn: a step may read the
+    steps before it) and the canonical columns, which read the intermediates by name."""
     sources = _Sources(types)
     columns = {knob.name: _coalesce(sources.first(knob.sources, knob.kind), knob.kind)
                for knob in FIELD_KNOBS}
-    tested = _variable_key(columns["variable_under_test"])
-    variant = _coalesce(sources.first(VARIANT_VALUE_SOURCES, "text"), "text")
+    first = {
+        _TESTED: _variable_key(columns["variable_under_test"]),
+        _VARIANT: _coalesce(sources.first(VARIANT_VALUE_SOURCES, "text"), "text"),
+        _SIZE_TEXT: _size_text(sources),
+    }
+    second = {_variant_as(kind): coerce(pl.col(_VARIANT), pl.String(), kind)
+              for kind in sorted({k.kind for k in CONFIG_KNOBS if k.variables})}
     for knob in CONFIG_KNOBS:
-        columns[knob.name] = _config_knob(knob, sources, tested, variant)
+        columns[knob.name] = _config_knob(knob, sources, pl.col(_TESTED))
     columns["rating"] = _person_rating(sources, columns["rating"])
-    columns.update(_size(sources, columns["width"], columns["height"]))
+    columns.update(_size(columns["width"], columns["height"]))
     columns["image_path"] = _coalesce([columns["image_path"], *sources.first(
         [FIRST_OUTPUT], "text")], "text")
     columns["duration"] = _coalesce(
@@ -316,19 +339,17 @@ def _canonical(types: dict[str, pl.DataType]) -> dict[str, pl.Expr]:
         + [e / 1000 for e in sources.first(DURATION_MILLISECONDS, "float")], "float")
     columns.update(_variant_value_columns(sources))
     columns.update(_subscores(types, sources))
-    return columns
+    return [first, second], columns
 
 
-def _config_knob(
-    knob: ConfigKnob, sources: _Sources, tested: pl.Expr, variant: pl.Expr
-) -> pl.Expr:
+def _config_knob(knob: ConfigKnob, sources: _Sources, tested: pl.Expr) -> pl.Expr:
     found = sources.first(knob.sources(), knob.kind)
     primary = sources.get(f"record.primary_{knob.name}", knob.kind) if knob.primary else None
     if primary is not None:
         found.append(primary)
     if knob.variables:  # {"variable_under_test": "CFG Scale", "variant_value": 6.0}
-        found.append(pl.when(tested.is_in(knob.variables)).then(coerce(
-            variant, pl.String(), knob.kind)))
+        found.append(pl.when(tested.is_in(knob.variables)).then(
+            pl.col(_variant_as(knob.kind))))
     found += sources.first(knob.record_sources(), knob.kind)
     return _coalesce([_absent_if_placeholder(e, knob.name) for e in found], knob.kind)
 
@@ -340,7 +361,7 @@ def _variable_key(variable: pl.Expr) -> pl.Expr:
 
 def _variant_value_columns(sources: _Sources) -> dict[str, pl.Expr]:
     number = _coalesce(sources.first(VARIANT_VALUE_SOURCES, "float"), "float")
-    text = _coalesce(sources.first(VARIANT_VALUE_SOURCES, "text"), "text")
+    text = pl.col(_VARIANT)
     rendered = pl.when(number.is_not_null()).then(render(number, pl.Float64())).otherwise(text)
     return {"variant_value": rendered, "variant_value_num": number}
 
@@ -355,10 +376,14 @@ def _person_rating(sources: _Sources, rating: pl.Expr) -> pl.Expr:
     return pl.when(not_rating.fill_null(False)).then(None).otherwise(rating)
 
 
-def _size(sources: _Sources, width: pl.Expr, height: pl.Expr) -> dict[str, pl.Expr]:
+def _size_text(sources: _Sources) -> pl.Expr:
     names = [f"config.{a}" for a in SIZE_ALIASES] + [
         f"config.{stage}.{a}" for stage in STAGES for a in SIZE_ALIASES]
-    size = _coalesce(sources.first(names, "text"), "text")
+    return _coalesce(sources.first(names, "text"), "text")
+
+
+def _size(width: pl.Expr, height: pl.Expr) -> dict[str, pl.Expr]:
+    size = pl.col(_SIZE_TEXT)
     return {
         "width": pl.coalesce(width, size.str.extract(_SIZE, 1).cast(pl.Int64, strict=False)),
         "height": pl.coalesce(height, size.str.extract(_SIZE, 2).cast(pl.Int64, strict=False)),
