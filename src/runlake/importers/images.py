@@ -194,7 +194,10 @@ def _reading(paths: list[str], workers: int | None, progress: Progress | None
              ) -> Iterator[Iterator[ImageRead]]:
     """The reads of ``paths``, in order: in this process, or in a pool of worker processes
     (for an explicit ``workers`` above one, or a large folder)."""
-    count = workers or (os.cpu_count() or 1 if len(paths) >= PARALLEL_FROM else 1)
+    if workers is not None:
+        count = workers
+    else:
+        count = (os.cpu_count() or 1) if len(paths) >= PARALLEL_FROM else 1
     if count <= 1:
         yield _counted(map(read_file, paths), len(paths), progress)
         return
