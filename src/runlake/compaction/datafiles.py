@@ -98,12 +98,17 @@ def write_file(root: Path, date: str, frame: pl.DataFrame, *, tag: str,
 
 def _write_parquet(frame: pl.DataFrame, target: Path, options: FileOptions) -> None:
     """pyarrow's writer, which takes per-column settings: ``payload`` (long, unique) gets
-    neither a dictionary attempt nor min/max statistics, which would only cost time."""
+    neither a dictionary attempt nor min/max statistics, which would only cost time.
+
+    No Arrow schema is stored in the file (``store_schema=False``): it would record Polars'
+    string views (``Utf8View``), which some engines (Daft) cannot read, whereas the Parquet
+    types say plain UTF-8 strings to every reader. Cheaper than casting to plain strings.
+    """
     table = frame.to_arrow(compat_level=pl.CompatLevel.newest())  # no copy
     indexed = [name for name in frame.columns if name != PAYLOAD]
     pq.write_table(table, target, compression=options.compression,
                    compression_level=options.codec_level, use_dictionary=indexed,
-                   write_statistics=indexed)
+                   write_statistics=indexed, store_schema=False)
 
 
 def _described(target: Path, relative: str, date: str, summary: tuple[object, ...],
