@@ -313,6 +313,15 @@ class Lake:
         from runlake.analysis import table_summaries
         return table_summaries(self.paths)
 
+    def files(self, table: str, *, version: int | None = None) -> list[str]:
+        """The absolute URIs of ``table``'s data files at ``version`` (default: the latest):
+        what Spark without its Delta jars reads (see docs/engines.md).
+
+        >>> spark.read.option("basePath", root).parquet(*lake.files("runs"))  # doctest: +SKIP
+        """
+        from runlake.analysis import table_files
+        return table_files(self.paths, table, version=version)
+
     def stats(self, table: str) -> TableStats:
         """Records, date range, distinct knob values and pending raw records of a table."""
         from runlake.analysis import table_stats

@@ -24,6 +24,7 @@ Modules, in the order a question goes through them:
 - ``gridview``: ``lake.grid``: a grid's figure and the table behind it.
 - ``page``: the HTML building blocks and the page's policy (escaping, CSP, the table script).
 - ``report``: one static, offline HTML page of the grids, figures and tables.
+- ``engines``: what other engines need to read a table (the Delta file list, for Spark).
 
 Owns nothing on disk: it only reads. Imports ``runlake.compaction`` (its read interface),
 ``runlake.append``, ``runlake.records``, ``runlake.storage``, Polars, DuckDB (in ``query``,
@@ -45,6 +46,7 @@ from runlake.analysis.comparison import (
 )
 from runlake.analysis.grid import GridOptions
 from runlake.analysis.gridview import GridResult, grid_frame, grid_lake
+from runlake.analysis.engines import table_files
 from runlake.analysis.query import (
     TableStats,
     TableSummary,
@@ -94,6 +96,7 @@ __all__ = [
     "resolve_column",
     "scan_table",
     "sql",
+    "table_files",
     "table_stats",
     "table_summaries",
     "write_report",

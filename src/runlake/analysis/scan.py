@@ -69,7 +69,7 @@ def scan_table(
     With an explicit version the tail is left out: an older snapshot is what it was.
     """
     root = paths.table(table)
-    delta = _open_at(root, table, version)
+    delta = open_at(root, table, version)
     snap = snapshot_of(root, table, delta)
     committed = _committed(root, delta, explicit=version is not None)
     if version is not None:
@@ -81,7 +81,7 @@ def scan_table(
                                                   how="diagonal_relaxed"))
 
 
-def _open_at(root: Path, table: str, version: int | str | datetime | None) -> Delta | None:
+def open_at(root: Path, table: str, version: int | str | datetime | None) -> Delta | None:
     """The Delta table at ``version`` (the latest when ``None``); a version the table does
     not have is an InvalidOption naming what it has."""
     delta = open_table(root)

@@ -1,4 +1,4 @@
-"""The analyst's commands: ``compare``, ``query``, ``stats`` and ``report``.
+"""The analyst's commands: ``compare``, ``query``, ``stats``, ``report`` and ``files``.
 
 Frames are printed as a rich table on a terminal and as CSV when piped, unless ``--format``
 says otherwise, so ``runlake compare ... | other-tool`` gets machine-readable text.
@@ -242,6 +242,22 @@ def _scale(text: str) -> ScaleOption:
         return parse_scale(text)
     except InvalidOption as exc:
         raise typer.BadParameter(str(exc), param_hint="--scale") from exc
+
+
+def files(
+    ctx: typer.Context,
+    table: Annotated[str, typer.Argument(help="Table name, e.g. runs.")],
+    version: Annotated[int | None, typer.Option(min=0, help="Table version (default: the "
+                                                "latest).")] = None,
+) -> None:
+    """Print the URIs of a table's data files, one per line: what an engine without a Delta
+    reader (Spark offline) must read instead of the whole directory (docs/engines.md).
+
+    Example: runlake files runs > runs-files.txt
+    """
+    here = session(ctx)
+    for uri in here.lake().files(table, version=version):
+        here.out.print(uri, highlight=False, soft_wrap=True, markup=False)
 
 
 def _names(text: str, hint: str = "--by") -> list[str]:

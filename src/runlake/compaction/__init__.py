@@ -44,6 +44,7 @@ from runlake.compaction.datafiles import FileOptions
 from runlake.compaction.deltatable import (
     Delta,
     delta_errors,
+    file_uris,
     ids_present,
     load_version,
     open_table,
@@ -101,6 +102,7 @@ __all__ = [
     "compact",
     "conform",
     "delta_errors",
+    "file_uris",
     "fingerprint",
     "ids_present",
     "load_version",

@@ -160,6 +160,13 @@ def scan_files(root: Path, table: DeltaTable, files: Sequence[tuple[str, str]]
     return scan.with_columns(date.alias(PARTITION)).select(list(types))
 
 
+def file_uris(root: Path, table: DeltaTable) -> list[str]:
+    """The absolute URIs of the data files of the table's snapshot, sorted: what an engine
+    without a Delta reader must read (a plain directory read would also see removed files)."""
+    with delta_errors(root):
+        return sorted(table.file_uris())
+
+
 def ids_present(root: Path, table: DeltaTable, candidates: pl.Series) -> pl.Series:
     """Which of ``candidates`` (record ids) the table's snapshot holds.
 
