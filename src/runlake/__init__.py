@@ -144,6 +144,9 @@ if TYPE_CHECKING:
     from runlake.errors import (
         UnknownColumn as UnknownColumn,
     )
+    from runlake.errors import (
+        UnsafeStore as UnsafeStore,
+    )
     from runlake.export import (
         ExportOptions as ExportOptions,
     )
@@ -246,6 +249,12 @@ if TYPE_CHECKING:
     from runlake.records import (
         parse_infotext as parse_infotext,
     )
+    from runlake.ship import (
+        Shipper as Shipper,
+    )
+    from runlake.ship import (
+        ShipResult as ShipResult,
+    )
 
 __version__ = "0.1.0"
 
@@ -270,6 +279,7 @@ _LAZY: dict[str, str] = {
     "StorageError": "runlake.errors",
     "TableDamaged": "runlake.errors",
     "UnknownColumn": "runlake.errors",
+    "UnsafeStore": "runlake.errors",
     # append: the raw zone
     "BufferedWriter": "runlake.append",
     "IngestReport": "runlake.append",
@@ -285,6 +295,9 @@ _LAZY: dict[str, str] = {
     "Infotext": "runlake.records",
     "format_infotext": "runlake.records",
     "parse_infotext": "runlake.records",
+    # ship: many hosts -> a shared lake
+    "ShipResult": "runlake.ship",
+    "Shipper": "runlake.ship",
     # compaction: raw -> Delta tables
     "CheckResult": "runlake.compaction",
     "CompactionProgress": "runlake.compaction",

@@ -12,6 +12,7 @@ caller only ever needs ``except runlake.LakeError``::
     ├── CorruptLine                            names segment and offset
     ├── LockTimeout        (also TimeoutError)
     ├── StorageError       (also OSError)      names the path and a likely fix
+    ├── UnsafeStore                            an object store that ignores If-None-Match
     ├── EmptyLake          (also LookupError)
     ├── CompactionError
     │   └── CompactionConflict
@@ -21,7 +22,8 @@ caller only ever needs ``except runlake.LakeError``::
     └── BackendError
 
 Where each is translated: OSError in ``storage/fs.py``, filelock's timeouts in
-``storage/locks.py``, deltalake's errors in ``compaction/deltatable.py``.
+``storage/locks.py``, obstore's errors in ``storage/objects.py``, deltalake's errors in
+``compaction/deltatable.py``.
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ class LockTimeout(LakeError, TimeoutError):
 
 class StorageError(LakeError, OSError):
     """The file system refused an operation (permissions, disk full, I/O error); names the path."""
+
+
+class UnsafeStore(LakeError):
+    """An object store that does not honour ``If-None-Match`` (found by the probe before the
+    first write): runlake refuses to commit or ship there, since writes could be lost."""
 
 
 class BackendError(LakeError):

@@ -9,7 +9,7 @@ Each method is one delegation to the stage that owns it, in the stages' order: a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,13 +33,15 @@ from runlake.defaults import (
     DEFAULT_TARGET_SIZE,
     Compression,
 )
-from runlake.errors import InvalidRecord
+from runlake.errors import InvalidOption, InvalidRecord
 from runlake.records import DEFAULT_MAX_RECORD_BYTES, RUNS_TABLE
-from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, validate_table
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, is_url, validate_table
 
 # The table zone's stages (Polars, Delta Lake, Arrow) are imported by the methods that use
 # them: a pipeline that only appends then never loads them, and `import runlake` stays fast.
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import polars as pl
 
     from runlake.analysis import (
@@ -61,12 +63,17 @@ if TYPE_CHECKING:
         VacuumResult,
     )
     from runlake.export import ExportKind, ExportOptions, ExportResult
+    from runlake.ship import Shipper, ShipResult
+    from runlake.storage.shared import AnyPaths
 
 
 class Lake:
     """An append-only lake of generation-run records rooted at a directory.
 
     ``root`` defaults to ``$RUNLAKE_LAKE``, else ``./lake``; it is created on first write.
+    A root ``s3://bucket/prefix`` (or ``gs://``, ``az://``) is a shared lake: recording
+    hosts ship to it (:meth:`ship`), and every reading and maintaining method works on it,
+    with credentials from the standard variables (``AWS_*``) or ``storage_options``.
 
     >>> lake = Lake("/tmp/demo-lake")                          # doctest: +SKIP
     >>> lake.append("runs", {"model": "sdxl", "steps": 30})    # doctest: +SKIP
@@ -80,14 +87,29 @@ class Lake:
         segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        storage_options: Mapping[str, str] | None = None,
     ) -> None:
-        self.root = Path(root) if root is not None else default_root()
-        self.paths = LakePaths(self.root)
+        chosen = root if root is not None else os.environ.get("RUNLAKE_LAKE")
         self.options = LakeOptions(segment_bytes, lock_timeout, max_record_bytes)
-        self._raw = Appender(self.paths, self.options)
+        self.root: Path | str
+        self.location: AnyPaths  # where the lake is: a directory, or a root in a store
+        self._raw: Appender | None = None
+        if is_url(chosen):
+            from runlake.storage.shared import shared_paths
+            self.location = shared_paths(str(chosen), storage_options)
+            self.root = self.location.root
+            return
+        self.root = Path(root) if root is not None else default_root()
+        self.location = LakePaths(self.root)
+        self._raw = Appender(self.location, self.options)
 
     def __repr__(self) -> str:
         return f"Lake({str(self.root)!r})"
+
+    @property
+    def paths(self) -> LakePaths:
+        """The directories of a local lake (a shared lake's layout is ``location``)."""
+        return self._local_paths()
 
     # -- append ---------------------------------------------------------------------------
 
@@ -106,7 +128,8 @@ class Lake:
         The id is the record's own ``record_id``, else ``record_id``, else a new time-ordered
         one; appending the same id twice is an idempotent retry (compaction keeps one).
         """
-        return self._raw.append(table, record, durability=durability, record_id=record_id)
+        return self._appender().append(table, record, durability=durability,
+                                       record_id=record_id)
 
     def append_many(
         self,
@@ -123,8 +146,8 @@ class Lake:
         error says how many were already written). With ``on_invalid``, a bad record is
         passed to it with its index and skipped instead.
         """
-        return self._raw.append_many(table, records, durability=durability,
-                                     on_invalid=on_invalid)
+        return self._appender().append_many(table, records, durability=durability,
+                                            on_invalid=on_invalid)
 
     def writer(
         self,
@@ -139,41 +162,74 @@ class Lake:
         ``durability`` applies to each batch it writes (``"none"`` writes like ``"flush"``:
         the writer is already the buffer).
         """
-        return self._raw.writer(table, durability=durability, max_batch=max_batch,
-                                flush_interval=flush_interval)
+        return self._appender().writer(table, durability=durability, max_batch=max_batch,
+                                       flush_interval=flush_interval)
 
     def flush(self) -> None:
         """Write records appended with ``durability="none"``."""
-        self._raw.flush()
+        if self._raw is not None:
+            self._raw.flush()
 
     def close(self) -> None:
         """Flush and stop the buffers behind ``durability="none"`` appends."""
-        self._raw.close()
+        if self._raw is not None:
+            self._raw.close()
 
     # -- the raw zone ---------------------------------------------------------------------
 
     def tables(self) -> list[str]:
         """Names of the lake's tables, sorted."""
-        return self.paths.table_names()
+        return self.location.table_names()
 
     def partitions(self, table: str) -> list[str]:
         """Dates (``YYYY-MM-DD``) of a table's raw partitions, sorted."""
-        return self.paths.partition_dates(table)
+        return self.location.partition_dates(table)
 
     def read_raw(self, table: str, *, strict: bool = False) -> RawScan:
         """Iterate the table's stored records (raw zone). Corrupt lines are skipped and listed
         in the result's ``corrupt``; with ``strict=True`` the first one raises CorruptLine."""
-        return RawScan(self.paths, validate_table(table), strict)
+        return RawScan(self._local_paths(), validate_table(table), strict)
 
     def replay_deadletter(self, directory: str | os.PathLike[str] | None = None) -> ReplayResult:
         """Append records spilled by failsafe writers back; ``directory`` defaults to this
         lake's ``deadletter/`` (pass a writer's ``fallback_dir`` to replay from there)."""
-        source = Path(directory) if directory is not None else self.paths.deadletter
-        return replay(self._raw, source)
+        source = Path(directory) if directory is not None else self._local_paths().deadletter
+        return replay(self._appender(), source)
 
     def status(self) -> LakeStatus:
         """Tables, partitions, records and bytes of the raw zone."""
-        return lake_status(self.paths)
+        if isinstance(self.location, LakePaths):
+            return lake_status(self.location)
+        from runlake.compaction import shared_status
+        return shared_status(self.location)
+
+    # -- ship -----------------------------------------------------------------------------
+
+    def ship(
+        self, to: str, *, host: str | None = None,
+        storage_options: Mapping[str, str] | None = None,
+    ) -> ShipResult:
+        """Upload the new complete lines of this lake's segments to the shared lake ``to``
+        (``s3://bucket/prefix``) as immutable objects, exactly once (see docs/scaling.md).
+
+        ``host`` names this lake there (default: this machine's name and a random suffix,
+        kept in ``ship.json``). Credentials come from ``AWS_*`` or ``storage_options``.
+
+        >>> lake.ship("s3://studio-lake/sweeps").objects      # doctest: +SKIP
+        3
+        """
+        return self.shipper(to, host=host, storage_options=storage_options).run()
+
+    def shipper(
+        self, to: str, *, host: str | None = None,
+        storage_options: Mapping[str, str] | None = None,
+    ) -> Shipper:
+        """A :class:`Shipper` to ``to`` whose ``run()`` ships one pass; passes after the
+        first list the bucket only when another shipper of this lake got ahead."""
+        from runlake.ship import Shipper
+        from runlake.storage.shared import shared_paths
+        return Shipper(self._local_paths(), shared_paths(to, storage_options), host=host,
+                       lock_timeout=self.options.lock_timeout)
 
     # -- compact and maintain -------------------------------------------------------------
 
@@ -185,6 +241,7 @@ class Lake:
         batch_bytes: int = DEFAULT_BATCH_BYTES,
         lock_timeout: float | None = None,
         compression: Compression = "zstd",
+        executor: Executor | None = None,
     ) -> CompactionResult:
         """Move the pending raw records of ``table`` (every table when ``None``) into its
         Delta table ``tables/<table>/``, exactly once, in one commit per table.
@@ -194,13 +251,20 @@ class Lake:
         :class:`LockTimeout` when another compaction holds the table for ``lock_timeout``
         seconds (default: the lake's). See docs/compaction.md.
 
+        ``executor`` (any :class:`concurrent.futures.Executor`: a process pool, a Dask
+        ``Client.get_executor()``) decodes, normalizes and writes the batches on its
+        workers; this process still reads the raw bytes and makes the one commit. Workers
+        must be able to import runlake and reach the lake (docs/scaling.md).
+
         >>> lake.compact("runs").records                  # doctest: +SKIP
         1440
+        >>> with ProcessPoolExecutor(mp_context=get_context("spawn")) as pool:  # doctest: +SKIP
+        ...     lake.compact("runs", executor=pool)
         """
         from runlake.compaction import CompactOptions, FileOptions, compact
         options = CompactOptions(batch_bytes, self._lock_timeout(lock_timeout),
-                                 FileOptions(compression=compression))
-        return compact(self.paths, table, options=options, progress=progress)
+                                 FileOptions(compression=compression), executor)
+        return compact(self.location, table, options=options, progress=progress)
 
     def optimize(
         self, table: str | None = None, *, target_size: int = DEFAULT_TARGET_SIZE,
@@ -208,7 +272,7 @@ class Lake:
     ) -> OptimizeResult:
         """Merge small Parquet files of ``table`` (every table when ``None``)."""
         from runlake.compaction import optimize
-        return optimize(self.paths, table, target_size=target_size,
+        return optimize(self.location, table, target_size=target_size,
                         lock_timeout=self._lock_timeout(lock_timeout))
 
     def vacuum(
@@ -220,7 +284,7 @@ class Lake:
         table dropped more than ``retention_hours`` ago and, only if ``raw_retention_days``
         is given, raw segments fully compacted and untouched for that long."""
         from runlake.compaction import vacuum
-        return vacuum(self.paths, table, retention_hours=retention_hours,
+        return vacuum(self.location, table, retention_hours=retention_hours,
                       raw_retention_days=raw_retention_days, dry_run=dry_run,
                       lock_timeout=self._lock_timeout(lock_timeout))
 
@@ -234,7 +298,7 @@ class Lake:
         True
         """
         from runlake.compaction import check
-        return check(self.paths, table)
+        return check(self.location, table)
 
     def rebuild(
         self, table: str, *, progress: Progress | None = None,
@@ -261,14 +325,14 @@ class Lake:
         >>> lake.scan("runs").group_by("sampler").agg(pl.len()).collect()   # doctest: +SKIP
         """
         from runlake.analysis import read_table
-        return read_table(self.paths, table, version=version, as_of=as_of)
+        return read_table(self.location, table, version=version, as_of=as_of)
 
     def rated_runs(self) -> pl.LazyFrame:
         """Runs joined with separate rating records (linked by run_id, else image_path), so
         a mean rating per knob works whether a run carries its own rating or not. Raises
         EmptyLake when the lake has no runs yet."""
         from runlake.analysis import read_rated
-        return read_rated(self.paths).frame
+        return read_rated(self.location).frame
 
     def sql(
         self, query: str, *, allow_dirs: Sequence[str | os.PathLike[str]] = ()
@@ -282,7 +346,7 @@ class Lake:
         >>> lake.sql("SELECT sampler, avg(rating) FROM rated_runs GROUP BY 1")  # doctest: +SKIP
         """
         from runlake.analysis import sql
-        return sql(self.paths, query, allow_dirs=[Path(d) for d in allow_dirs])
+        return sql(self.location, query, allow_dirs=[Path(d) for d in allow_dirs])
 
     def compare(
         self,
@@ -303,15 +367,15 @@ class Lake:
         >>> lake.compare(["sampler", "steps"], within="model")   # doctest: +SKIP
         """
         from runlake.analysis import compare_table
-        return compare_table(self.paths, by, metric, table=table, within=within, where=where,
-                             min_n=min_n, best=best, baseline=baseline, scale=scale,
-                             order=order)
+        return compare_table(self.location, by, metric, table=table, within=within,
+                             where=where, min_n=min_n, best=best, baseline=baseline,
+                             scale=scale, order=order)
 
     def table_summaries(self) -> list[TableSummary]:
         """Every table SQL sees (``rated_runs`` too) with its fresh record count and columns,
         as ``runlake tables`` prints them."""
         from runlake.analysis import table_summaries
-        return table_summaries(self.paths)
+        return table_summaries(self.location)
 
     def files(self, table: str, *, version: int | None = None) -> list[str]:
         """The absolute URIs of ``table``'s data files at ``version`` (default: the latest):
@@ -320,12 +384,12 @@ class Lake:
         >>> spark.read.option("basePath", root).parquet(*lake.files("runs"))  # doctest: +SKIP
         """
         from runlake.analysis import table_files
-        return table_files(self.paths, table, version=version)
+        return table_files(self.location, table, version=version)
 
     def stats(self, table: str) -> TableStats:
         """Records, date range, distinct knob values and pending raw records of a table."""
         from runlake.analysis import table_stats
-        return table_stats(self.paths, table)
+        return table_stats(self.location, table)
 
     # -- export and report ----------------------------------------------------------------
 
@@ -350,7 +414,7 @@ class Lake:
         {'train': 40, 'validation': 5, 'test': 6}
         """
         from runlake.export import export_lake
-        return export_lake(self.paths, kind, Path(out), version=version, options=options,
+        return export_lake(self.location, kind, Path(out), version=version, options=options,
                            overwrite=overwrite)
 
     def report(
@@ -366,7 +430,7 @@ class Lake:
         >>> lake.report("out.html", options=ReportOptions(title="March"))  # doctest: +SKIP
         """
         from runlake.analysis import report_lake
-        return report_lake(self.paths, Path(out), options=options, progress=progress)
+        return report_lake(self.location, Path(out), options=options, progress=progress)
 
     def grid(
         self,
@@ -387,10 +451,23 @@ class Lake:
         >>> figure, table = lake.grid("sampler", "cfg_scale", where="steps = 30")  # doctest: +SKIP
         """
         from runlake.analysis import GridOptions, Selection, grid_lake
-        return grid_lake(self.paths, GridOptions(x=x, y=y, z=z, metric=metric, best=best),
+        return grid_lake(self.location, GridOptions(x=x, y=y, z=z, metric=metric, best=best),
                          selection=Selection(where, experiment))
 
     # -- internals ------------------------------------------------------------------------
+
+    def _appender(self) -> Appender:
+        if self._raw is None:
+            raise InvalidOption(
+                f"{self.root} is a shared lake: records are appended to a local lake on each "
+                f"recording host and shipped to it (`runlake ship --to {self.root}`)")
+        return self._raw
+
+    def _local_paths(self) -> LakePaths:
+        if not isinstance(self.location, LakePaths):
+            raise InvalidOption(f"{self.root} is a shared lake: its raw zone is the objects "
+                                "the recording hosts shipped (read it with scan)")
+        return self.location
 
     def _lock_timeout(self, timeout: float | None) -> float:
         return self.options.lock_timeout if timeout is None else timeout

@@ -79,7 +79,7 @@ def test_commit_records_offsets_sequence_and_transaction(lake: runlake.Lake) -> 
     lake.append_many("runs", [{"model": "a", "timestamp": "2026-03-20T10:00:00Z"},
                               {"model": "b", "timestamp": "2026-03-21T10:00:00Z"}])
     lake.compact("runs")
-    info = commit_info(table_dir(lake), 0)
+    info = commit_info(lake.paths.table_files("runs"), 0)
     assert info is not None
     ours = info[METADATA_KEY]
     segments = {segment_key(s): s.stat().st_size for d in lake.partitions("runs")
@@ -271,9 +271,10 @@ def test_a_stale_compactor_cannot_commit_the_same_sequence(lake: runlake.Lake) -
         "types": types, "schema_changed": False, "replace_dates": [],
         "transaction": (app_id("runs"), sequence), "metadata": {"offsets": {}},
     }
-    assert deltatable.commit(root, first, [], **arguments) == 1
+    files = lake.paths.table_files("runs")
+    assert deltatable.commit(files, first, [], **arguments) == 1
     with pytest.raises(runlake.CompactionConflict, match="another writer committed"):
-        deltatable.commit(root, second, [], **arguments)
+        deltatable.commit(files, second, [], **arguments)
     assert DeltaTable(str(root)).version() == 1
 
 

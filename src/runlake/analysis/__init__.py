@@ -44,9 +44,9 @@ from runlake.analysis.comparison import (
     compare,
     resolve_column,
 )
+from runlake.analysis.engines import table_files
 from runlake.analysis.grid import GridOptions
 from runlake.analysis.gridview import GridResult, grid_frame, grid_lake
-from runlake.analysis.engines import table_files
 from runlake.analysis.query import (
     TableStats,
     TableSummary,

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from runlake.analysis.scan import open_at
 from runlake.compaction import file_uris
-from runlake.storage import LakePaths
+from runlake.storage.shared import AnyPaths
 
 
-def table_files(paths: LakePaths, table: str, *, version: int | None = None) -> list[str]:
+def table_files(paths: AnyPaths, table: str, *, version: int | None = None) -> list[str]:
     """The absolute URIs of ``table``'s data files at ``version`` (default: the latest),
     sorted; empty when the table has no compacted version yet."""
-    root = paths.table(paths.require_table(table))
+    root = paths.table_files(paths.require_table(table))
     delta = open_at(root, table, version)
     return [] if delta is None else file_uris(root, delta)

@@ -16,7 +16,7 @@ from runlake.analysis.grid import GridOptions, SweepGrid, group_grids
 from runlake.analysis.rated import read_rated
 from runlake.analysis.selection import Selection, select_runs
 from runlake.analysis.thumbnails import ThumbnailCache, make_thumbnails
-from runlake.storage import LakePaths
+from runlake.storage.shared import AnyPaths
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,7 +48,7 @@ def grid_frame(frame: pl.DataFrame | pl.LazyFrame, options: GridOptions | None =
     return GridResult(figure, grid_table(grids))
 
 
-def grid_lake(paths: LakePaths, options: GridOptions | None = None, *,
+def grid_lake(paths: AnyPaths, options: GridOptions | None = None, *,
               selection: Selection | None = None) -> GridResult:
     """:func:`grid_frame` of the lake's fresh rated runs (thumbnails cached in the lake)."""
     rated = read_rated(paths)

@@ -36,7 +36,7 @@ from runlake.analysis.scan import TableView, scan_table
 from runlake.errors import InvalidOption, InvalidQuery
 from runlake.records import RATED_RUNS_VIEW, RUNS_TABLE
 from runlake.records.vocabulary import known_sampler, known_scheduler
-from runlake.storage import LakePaths
+from runlake.storage.shared import AnyPaths
 
 # The knobs whose distinct values `stats` counts: what a sweep varies.
 STATS_KNOBS = ("model", "sampler", "scheduler", "steps", "cfg_scale", "seed", "width", "height",
@@ -52,7 +52,7 @@ _READ_ONLY = {"SELECT", "EXPLAIN"}
 VOCABULARY_KNOBS = {"sampler": known_sampler, "scheduler": known_scheduler}
 
 
-def sql(paths: LakePaths, query: str, *, allow_dirs: Sequence[Path] = ()) -> pl.DataFrame:
+def sql(paths: AnyPaths, query: str, *, allow_dirs: Sequence[Path] = ()) -> pl.DataFrame:
     """Run one read-only DuckDB statement over the lake's fresh tables; see the module
     docstring. ``allow_dirs`` opts in folders whose files the query may read."""
     import duckdb  # noqa: PLC0415 - ~0.2 s to import; only SQL needs it
@@ -94,7 +94,7 @@ def _one_read_only(duckdb: ModuleType, query: str) -> str:
     return str(statement.query)
 
 
-def _known(paths: LakePaths) -> list[str]:
+def _known(paths: AnyPaths) -> list[str]:
     """The names SQL sees: every table, and ``rated_runs`` (runs joined with ratings,
     fresh) when there are runs."""
     names = [name for name in paths.table_names() if name != RATED_RUNS_VIEW]
@@ -129,7 +129,7 @@ def _connection(duckdb: ModuleType, allow_dirs: Sequence[Path]) -> Iterator[Any]
 
 
 def _registered(
-    paths: LakePaths, known: list[str], frames: dict[str, pl.LazyFrame],
+    paths: AnyPaths, known: list[str], frames: dict[str, pl.LazyFrame],
     used: set[str] | None, statement: str,
 ) -> Iterator[tuple[str, Any]]:
     """Each table to register, as Arrow (Polars' buffers, not copied): the tables the query
@@ -217,7 +217,7 @@ def _references(tree: dict[str, Any]) -> tuple[set[str], set[str], set[str], boo
     return parts, single, aliases, implicit
 
 
-def _frame(paths: LakePaths, name: str) -> pl.LazyFrame:
+def _frame(paths: AnyPaths, name: str) -> pl.LazyFrame:
     if name == RATED_RUNS_VIEW:
         return read_rated(paths).frame
     return scan_table(paths, name).frame
@@ -244,7 +244,7 @@ class TableSummary:
     columns: tuple[str, ...]
 
 
-def table_summaries(paths: LakePaths) -> list[TableSummary]:
+def table_summaries(paths: AnyPaths) -> list[TableSummary]:
     """Every name SQL sees, with fresh record counts and columns, sorted by name."""
     summaries = []
     for name in sorted(_known(paths)):
@@ -271,7 +271,7 @@ class TableStats:
     unrecognised: dict[str, list[str]] = field(default_factory=dict)
 
 
-def table_stats(paths: LakePaths, table: str) -> TableStats:
+def table_stats(paths: AnyPaths, table: str) -> TableStats:
     """One table at a glance; :class:`~runlake.errors.EmptyLake` if the lake lacks it."""
     view = scan_table(paths, paths.require_table(table))
     return stats_of(table, view)
@@ -299,7 +299,7 @@ def stats_of(table: str, view: TableView) -> TableStats:
 
 
 def compare_table(
-    paths: LakePaths, by: str | Sequence[str], metric: str, *, table: str,
+    paths: AnyPaths, by: str | Sequence[str], metric: str, *, table: str,
     within: str | Sequence[str] | None, where: str | pl.Expr | None, min_n: int, best: Best,
     baseline: object, scale: ScaleOption, order: Order,
 ) -> pl.DataFrame:

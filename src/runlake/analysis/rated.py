@@ -20,7 +20,6 @@ record counts, never a clock time. Two ways to read:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 
@@ -29,7 +28,8 @@ from runlake.analysis.scan import TableView, scan_table
 from runlake.compaction import delta_errors, open_table
 from runlake.errors import EmptyLake, InvalidOption
 from runlake.records import RATINGS_TABLE, RUNS_TABLE
-from runlake.storage import LakePaths
+from runlake.storage import Files
+from runlake.storage.shared import AnyPaths
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class RatedSnapshot:
     provenance: dict[str, object]
 
 
-def read_rated(paths: LakePaths, *, version: int | None = None) -> RatedSnapshot:
+def read_rated(paths: AnyPaths, *, version: int | None = None) -> RatedSnapshot:
     """The rated runs, fresh or at runs table ``version`` (see the module docstring).
 
     Raises :class:`EmptyLake` when there are no runs, :class:`InvalidOption` for a version
@@ -53,7 +53,7 @@ def read_rated(paths: LakePaths, *, version: int | None = None) -> RatedSnapshot
     return _versioned(paths, version)
 
 
-def _fresh(paths: LakePaths) -> RatedSnapshot:
+def _fresh(paths: AnyPaths) -> RatedSnapshot:
     runs = _runs_view(paths, None)
     provenance: dict[str, object] = {
         "runs_version": runs.snapshot.version,
@@ -67,13 +67,13 @@ def _fresh(paths: LakePaths) -> RatedSnapshot:
     return RatedSnapshot(join_ratings(runs.frame, ratings.frame), provenance)
 
 
-def _versioned(paths: LakePaths, version: int) -> RatedSnapshot:
-    committed_at = _commit_times(paths.table(RUNS_TABLE))
+def _versioned(paths: AnyPaths, version: int) -> RatedSnapshot:
+    committed_at = _commit_times(paths.table_files(RUNS_TABLE))
     if version not in committed_at:
         raise InvalidOption(f"the runs table has no version {version} "
                             f"({_known_versions(committed_at)})")
     runs = _runs_view(paths, version)
-    ratings_version = _last_version_by(paths.table(RATINGS_TABLE), committed_at[version])
+    ratings_version = _last_version_by(paths.table_files(RATINGS_TABLE), committed_at[version])
     provenance: dict[str, object] = {"runs_version": version, "ratings_version": ratings_version,
                                      "ratings_as_of": f"runs version {version}"}
     if ratings_version is None:
@@ -82,19 +82,19 @@ def _versioned(paths: LakePaths, version: int) -> RatedSnapshot:
     return RatedSnapshot(join_ratings(runs.frame, ratings.frame), provenance)
 
 
-def _runs_view(paths: LakePaths, version: int | None) -> TableView:
+def _runs_view(paths: AnyPaths, version: int | None) -> TableView:
     view = scan_table(paths, RUNS_TABLE, version=version)
     if view.snapshot.version is None and view.pending == 0:  # only unreadable lines so far
         raise _empty(paths)
     return view
 
 
-def _empty(paths: LakePaths) -> EmptyLake:
+def _empty(paths: AnyPaths) -> EmptyLake:
     return EmptyLake(f"the lake at {paths.root} has no runs yet: append some (or run "
                      "`runlake demo`) first")
 
 
-def _commit_times(root: Path) -> dict[int, int]:
+def _commit_times(root: Files) -> dict[int, int]:
     """Each version of the Delta table at ``root`` with its commit time (ms since epoch)."""
     table = open_table(root)
     if table is None:
@@ -103,7 +103,7 @@ def _commit_times(root: Path) -> dict[int, int]:
         return {int(commit["version"]): int(commit["timestamp"]) for commit in table.history()}
 
 
-def _last_version_by(root: Path, moment: int) -> int | None:
+def _last_version_by(root: Files, moment: int) -> int | None:
     """The last version of the table at ``root`` committed at or before ``moment``."""
     return max((v for v, at in _commit_times(root).items() if at <= moment), default=None)
 

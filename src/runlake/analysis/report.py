@@ -48,7 +48,8 @@ from runlake.analysis.thumbnails import (
     ThumbnailJob,
 )
 from runlake.errors import InvalidOption, InvalidQuery, LakeError
-from runlake.storage import LakePaths, storage_error
+from runlake.storage import storage_error
+from runlake.storage.shared import AnyPaths
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -166,7 +167,7 @@ def write_report(
     return out
 
 
-def report_lake(paths: LakePaths, out: Path, *, options: ReportOptions | None = None,
+def report_lake(paths: AnyPaths, out: Path, *, options: ReportOptions | None = None,
                 progress: ReportCallback | None = None) -> Path:
     """Write the report of the lake's fresh rated runs to ``out``; its header names the lake,
     the table versions read and the time. Thumbnails are cached under

@@ -9,33 +9,32 @@ seen exactly once: in V's files if V covered its bytes, else in the tail. A reco
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from runlake.append import SegmentSlice
 from runlake.compaction import (
     Delta,
+    RawSource,
     Snapshot,
     delta_errors,
-    fingerprint,
     ids_present,
     load_version,
     normalize_lines,
     open_table,
-    pending_slices,
+    raw_source,
     scan_files,
     snapshot_files,
     snapshot_of,
 )
 from runlake.errors import CompactionError, InvalidOption, LakeError, TableDamaged
-from runlake.storage import LakePaths, validate_table
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, Files, validate_table
+from runlake.storage.shared import AnyPaths
 
 ID = "record_id"
 
@@ -50,7 +49,7 @@ class TableView:
 
 
 def read_table(
-    paths: LakePaths, table: str, *, version: int | None = None,
+    paths: AnyPaths, table: str, *, version: int | None = None,
     as_of: datetime | str | None = None,
 ) -> pl.LazyFrame:
     """What :meth:`runlake.Lake.scan` returns: the fresh table, or an older version of it
@@ -62,26 +61,28 @@ def read_table(
 
 
 def scan_table(
-    paths: LakePaths, table: str, *, version: int | str | datetime | None = None
+    paths: AnyPaths, table: str, *, version: int | str | datetime | None = None
 ) -> TableView:
     """The table at ``version`` (a number, or a time for ``as of``) plus the pending raw tail.
 
     With an explicit version the tail is left out: an older snapshot is what it was.
     """
-    root = paths.table(table)
+    root = paths.table_files(table)
     delta = open_at(root, table, version)
     snap = snapshot_of(root, table, delta)
     committed = _committed(root, delta, explicit=version is not None)
     if version is not None:
         return TableView(snap, 0, committed)
-    tail = _TAILS.rows((str(paths.root), table), pending_slices(paths, table, snap), delta)
+    source = raw_source(paths, table, DEFAULT_LOCK_TIMEOUT)
+    slices, _ = source.pending(snap)
+    tail = _TAILS.rows((str(paths.root), table), source, slices, root, delta)
     if tail.is_empty():
         return TableView(snap, 0, committed)
     return TableView(snap, tail.height, pl.concat([committed, tail.lazy()],
                                                   how="diagonal_relaxed"))
 
 
-def open_at(root: Path, table: str, version: int | str | datetime | None) -> Delta | None:
+def open_at(root: Files, table: str, version: int | str | datetime | None) -> Delta | None:
     """The Delta table at ``version`` (the latest when ``None``); a version the table does
     not have is an InvalidOption naming what it has."""
     delta = open_table(root)
@@ -102,23 +103,26 @@ def open_at(root: Path, table: str, version: int | str | datetime | None) -> Del
     return delta
 
 
-def _committed(root: Path, delta: Delta | None, *, explicit: bool) -> pl.LazyFrame:
+def _committed(root: Files, delta: Delta | None, *, explicit: bool) -> pl.LazyFrame:
     """The snapshot's rows; its files are looked for first, so a missing one is a clear
     error naming it (a damaged table, or an old version vacuum has cleaned up)."""
     if delta is None:
         return pl.LazyFrame({ID: pl.Series([], dtype=pl.String)})
     with delta_errors(root):
         files = snapshot_files(delta)
-        missing = [path for path, _ in files if not (root / path).is_file()]
+        # Locally a stat per file; in an object store a request per file, on every scan:
+        # there a missing file shows up as the read's error instead.
+        local = root.local
+        missing = [path for path, _ in files if local and not (local / path).is_file()]
         if missing:
             raise _missing(root, delta, missing, explicit=explicit)
         return scan_files(root, delta, files)
 
 
-def _missing(root: Path, delta: Delta, missing: list[str], *, explicit: bool) -> LakeError:
+def _missing(root: Files, delta: Delta, missing: list[str], *, explicit: bool) -> LakeError:
     """The error for a snapshot whose files are not all there: vacuum removed them from an
     old version (the latest no longer needs them), else the table is damaged."""
-    version, table = int(delta.version()), root.name
+    version, table = int(delta.version()), root.uri.rstrip("/").rsplit("/", 1)[-1]
     named = f"{missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
     latest = open_table(root)
     if explicit and latest is not None and latest.version() != version:
@@ -137,11 +141,11 @@ def _missing(root: Path, delta: Delta, missing: list[str], *, explicit: bool) ->
 class _Cached:
     start: int
     end: int
-    tail: str  # the fingerprint of the bytes before ``end`` when they were read
+    tail: str | None  # the fingerprint of the bytes before ``end`` when they were read
     frame: pl.DataFrame
 
 
-Key = tuple[str, int, int]  # a segment's path, device and inode
+Key = Hashable  # a segment range's identity (a local segment's path, device and inode)
 TableKey = tuple[str, str]  # the lake root and the table name
 
 
@@ -162,26 +166,27 @@ class _TailCache:
         self._lock = threading.Lock()
 
     def rows(
-        self, table: TableKey, slices: Sequence[SegmentSlice], delta: Delta | None
+        self, table: TableKey, source: RawSource[Any], slices: Sequence[Any], root: Files,
+        delta: Delta | None,
     ) -> pl.DataFrame:
         """The pending rows not already in ``delta``'s snapshot, each record id once (the
         first wins). An unchanged tail over an unchanged snapshot is answered from memory."""
-        keys = [_identity(piece.path) for piece in slices]
-        tails = [fingerprint(piece.path, piece.end) for piece in slices]
+        keys = [source.identity(piece) for piece in slices]
+        tails = [source.fingerprint(piece) for piece in slices]
         signature = (None if delta is None else delta.version(),
                      tuple(zip(keys, slices, tails, strict=True)))
         with self._lock:
             memo = self._results.get(table)
             if memo is not None and memo[0] == signature:
                 return memo[1]
-            fresh = _updated(self._tables.get(table, {}), keys, slices, tails)
+            fresh = _updated(self._tables.get(table, {}), keys, slices, tails, source)
             self._tables[table] = fresh
-            rows = _new_rows([entry.frame for entry in fresh.values()], delta)
+            rows = _new_rows([entry.frame for entry in fresh.values()], root, delta)
             self._results[table] = (signature, rows)
             return rows
 
 
-def _new_rows(frames: list[pl.DataFrame], delta: Delta | None) -> pl.DataFrame:
+def _new_rows(frames: list[pl.DataFrame], root: Files, delta: Delta | None) -> pl.DataFrame:
     frames = [frame for frame in frames if not frame.is_empty()]
     if not frames:
         return pl.DataFrame()
@@ -191,36 +196,36 @@ def _new_rows(frames: list[pl.DataFrame], delta: Delta | None) -> pl.DataFrame:
         return rows
     # Only a retried append can already be committed; the lookup reads only files whose
     # record-id range can hold one of these ids.
-    root = Path(delta.table_uri.removeprefix("file://"))
     known = ids_present(root, delta, rows[ID])
     return rows.filter(~pl.col(ID).is_in(known.implode()))
 
 
 def _updated(
-    old: dict[Key, _Cached], keys: list[Key], slices: Sequence[SegmentSlice], tails: list[str]
+    old: dict[Key, _Cached], keys: list[Key], slices: Sequence[Any],
+    tails: list[str | None], source: RawSource[Any],
 ) -> dict[Key, _Cached]:
     """Entries for ``slices``: cached rows reused, only unseen bytes normalized, all of them
     in one call (its fixed cost would otherwise be paid once per segment)."""
     kept: list[pl.DataFrame | None] = []
-    todo: list[SegmentSlice] = []
+    todo: list[Any] = []
     for key, piece in zip(keys, slices, strict=True):
         cached = old.get(key)
-        if cached is None or not _still_valid(cached, piece):
+        if cached is None or not _still_valid(cached, piece, source):
             kept.append(None)
             todo.append(piece)
         else:
             kept.append(cached.frame)
-            todo.append(SegmentSlice(piece.path, cached.end, piece.end))
-    parts = _normalized_each(todo)
+            todo.append(replace(piece, start=cached.end))
+    parts = _normalized_each(todo, source)
     return {key: _Cached(piece.start, piece.end, tail, _joined(before, part))
             for key, piece, tail, before, part in zip(keys, slices, tails, kept, parts,
                                                       strict=True)}
 
 
-def _still_valid(cached: _Cached, piece: SegmentSlice) -> bool:
+def _still_valid(cached: _Cached, piece: Any, source: RawSource[Any]) -> bool:
     """The cached rows are those of the piece's bytes up to ``cached.end``."""
     return (cached.start == piece.start and cached.end <= piece.end
-            and fingerprint(piece.path, cached.end) == cached.tail)
+            and source.fingerprint(replace(piece, end=cached.end)) == cached.tail)
 
 
 def _joined(before: pl.DataFrame | None, part: pl.DataFrame) -> pl.DataFrame:
@@ -229,16 +234,9 @@ def _joined(before: pl.DataFrame | None, part: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([before, part], how="diagonal_relaxed")
 
 
-def _identity(path: Path) -> Key:
-    # The inode too: a segment removed and a new one created under the same name must not
-    # inherit the old one's rows.
-    info = os.stat(path)
-    return str(path), info.st_dev, info.st_ino
-
-
-def _normalized_each(pieces: Sequence[SegmentSlice]) -> list[pl.DataFrame]:
+def _normalized_each(pieces: Sequence[Any], source: RawSource[Any]) -> list[pl.DataFrame]:
     """Normalize every piece's bytes in one call; return each piece's rows."""
-    blobs = [_read(piece) for piece in pieces]
+    blobs = [source.read(piece) if piece.end > piece.start else b"" for piece in pieces]
     if not any(blobs):
         return [pl.DataFrame() for _ in pieces]
     result = normalize_lines(b"".join(blobs))
@@ -249,14 +247,6 @@ def _normalized_each(pieces: Sequence[SegmentSlice]) -> list[pl.DataFrame]:
     split = frame.partition_by(_PIECE, as_dict=True, include_key=False, maintain_order=True)
     empty = frame.clear().drop(_PIECE)
     return [split.get((index,), empty) for index in range(len(pieces))]
-
-
-def _read(piece: SegmentSlice) -> bytes:
-    if piece.end <= piece.start:
-        return b""
-    with piece.path.open("rb") as handle:
-        handle.seek(piece.start)
-        return handle.read(piece.end - piece.start)
 
 
 _PIECE = "__runlake_piece"

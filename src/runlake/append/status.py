@@ -43,9 +43,9 @@ class TableStatus:
 
 @dataclass(frozen=True)
 class LakeStatus:
-    """The whole lake; ``tables`` is sorted by name."""
+    """The whole lake; ``tables`` is sorted by name (``root``: a URL for a shared lake)."""
 
-    root: Path
+    root: Path | str
     tables: list[TableStatus]
 
     @property

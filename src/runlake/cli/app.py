@@ -7,12 +7,11 @@ effects) keeps the list in one place and the order independent of imports.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from runlake.cli import analysis, append, compaction, export, importers, learning
+from runlake.cli import analysis, append, compaction, export, importers, learning, ship
 from runlake.cli.session import Session
 
 app = typer.Typer(
@@ -29,8 +28,9 @@ app = typer.Typer(
 def _global(
     ctx: typer.Context,
     lake: Annotated[
-        Path | None,
-        typer.Option("--lake", help="Lake root (default: $RUNLAKE_LAKE, else ./lake).",
+        str | None,
+        typer.Option("--lake", help="Lake root: a directory, or s3://bucket/prefix for a "
+                     "shared lake (default: $RUNLAKE_LAKE, else ./lake).",
                      envvar="RUNLAKE_LAKE", show_envvar=False),
     ] = None,
 ) -> None:
@@ -41,6 +41,7 @@ def _global(
 app.command()(append.append)
 app.command()(append.status)
 app.command("replay-deadletter")(append.replay_deadletter)
+app.command()(ship.ship)
 app.command()(compaction.compact)
 app.command()(compaction.optimize)
 app.command()(compaction.vacuum)

@@ -41,9 +41,9 @@ def demo(
     with Progress(console=here.out, transient=True) as bar:
         task = bar.add_task("running jobs", total=None)
         result = runlake.run_demo(
-            lake, seeds=seeds, images_dir=images or lake.root / "demo_images",
+            lake, seeds=seeds, images_dir=images or lake.paths.root / "demo_images",
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    print_demo(here.out, result, lake.root)
+    print_demo(here.out, result, lake.paths.root)
     print_compaction(here.out, lake.compact())
     for knob in ("sampler", "cfg_scale"):
         print_frame(here.out, lake.compare(knob), Format.table, readable=readable_comparison,

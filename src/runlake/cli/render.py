@@ -97,6 +97,15 @@ def print_replay(out: Console, err: Console, result: runlake.ReplayResult) -> No
               f"(kept), {result.files_done} files done", highlight=False)
 
 
+# -- ship ---------------------------------------------------------------------------------
+
+
+def print_ship(out: Console, result: runlake.ShipResult) -> None:
+    out.print(f"shipped {result.objects} objects ({result.lines:,} lines, {result.bytes:,} "
+              f"bytes) as host {result.host} to {result.to} in {result.seconds:.1f}s",
+              highlight=False, soft_wrap=True)
+
+
 # -- compaction -----------------------------------------------------------------------------
 
 

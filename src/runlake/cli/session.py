@@ -8,7 +8,6 @@ run many commands (the tests do, in process).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -20,7 +19,7 @@ import runlake
 class Session:
     """The options given before the command, and the consoles of this invocation."""
 
-    lake_path: Path | None = None
+    lake_path: str | None = None  # a directory, or a shared lake's URL
     out: Console = field(default_factory=Console)
     err: Console = field(default_factory=lambda: Console(stderr=True))
 

@@ -6,6 +6,8 @@ Modules, in the order a run goes through them:
   results (``compact``, ``CompactOptions``, ``CompactionResult``).
 - ``offsets``: what a version covers of the raw zone (``snapshot``, ``pending_slices``) and
   the commit metadata that records it.
+- ``sources``: where raw lines come from: a local lake's segments (under its locks) or the
+  objects hosts shipped to a shared lake (``RawSource``, ``raw_source``).
 - ``rawbatches``: pending bytes cut into memory-mapped batches of whole lines; ``pipelined``
   work on the next batches while one is staged.
 - ``decode``: bytes -> Arrow/Polars rows: pyarrow, grouping by value kinds, payload views.
@@ -66,6 +68,7 @@ from runlake.compaction.offsets import (
     Snapshot,
     fingerprint,
     pending_slices,
+    segment_key,
     snapshot,
     snapshot_of,
 )
@@ -79,6 +82,7 @@ from runlake.compaction.run import (
     TableCompaction,
     compact,
 )
+from runlake.compaction.sources import RawSource, raw_source, shared_status
 
 __all__ = [
     "CheckResult",
@@ -91,6 +95,7 @@ __all__ = [
     "OptimizeResult",
     "Progress",
     "QuarantineEntry",
+    "RawSource",
     "Reset",
     "Snapshot",
     "TableCheck",
@@ -110,9 +115,12 @@ __all__ = [
     "open_table",
     "optimize",
     "pending_slices",
+    "raw_source",
     "read_entries",
     "rebuild",
     "scan_files",
+    "segment_key",
+    "shared_status",
     "snapshot",
     "snapshot_files",
     "snapshot_of",

@@ -14,6 +14,10 @@ For each table it verifies:
   dead-letter area (acknowledged by a failsafe writer but not in the lake: a problem until
   replayed).
 
+On a shared lake the raw zone is the shipped objects: each covered host segment's objects
+must reach its offset (they are immutable, so no fingerprint is needed); dead letters live on
+the recording hosts.
+
 Each problem is one line naming what is wrong and the way back; any problem makes the
 check fail (``runlake check`` exits 1). Notes are counts that need no action.
 """
@@ -40,8 +44,10 @@ from runlake.compaction.deltatable import (
 from runlake.compaction.offsets import commit_problem, damaged, fingerprint, snapshot_of
 from runlake.compaction.quarantine import read_resets
 from runlake.compaction.removals import read_removals
+from runlake.compaction.sources import shipped_ends
 from runlake.errors import LakeError
-from runlake.storage import LakePaths, list_segments
+from runlake.storage import Files, LakePaths, list_segments
+from runlake.storage.shared import AnyPaths, SharedPaths
 
 _NAMED = 5  # files or segments named in one problem line before "and N more"
 
@@ -66,7 +72,7 @@ class CheckResult:
         return not any(t.problems for t in self.tables)
 
 
-def check(paths: LakePaths, table: str | None = None) -> CheckResult:
+def check(paths: AnyPaths, table: str | None = None) -> CheckResult:
     """Check ``table`` (every table when ``None``); see the module docstring."""
     names = [paths.require_table(table)] if table is not None else paths.table_names()
     return CheckResult(tuple(_Checker(paths, name).run() for name in names))
@@ -74,14 +80,14 @@ def check(paths: LakePaths, table: str | None = None) -> CheckResult:
 
 @dataclass
 class _Checker:
-    paths: LakePaths
+    paths: AnyPaths
     table: str
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
-    def root(self) -> Path:
-        return self.paths.table(self.table)
+    def root(self) -> Files:
+        return self.paths.table_files(self.table)
 
     def run(self) -> TableCheck:
         try:
@@ -105,7 +111,8 @@ class _Checker:
         for version in versions:
             torn = torn_lines(self.root, version)
             if torn:
-                self.problems.append(damaged(self.root, version, f"line {torn[0]} is not JSON"))
+                self.problems.append(damaged(self.table, version,
+                                             f"line {torn[0]} is not JSON"))
         gaps = sorted(set(range(versions[0], versions[-1] + 1)) - set(versions))
         if gaps:
             self.problems.append(f"tables/{self.table}: the log has no commit file for "
@@ -128,7 +135,7 @@ class _Checker:
             recorded = int(ours.get("sequence", -1))
             problem = commit_problem(self.table, commit, recorded)
             if problem:
-                self.problems.append(damaged(self.root, version, problem))
+                self.problems.append(damaged(self.table, version, problem))
             if ours.get("operation") == "rebuild":
                 break
 
@@ -136,9 +143,9 @@ class _Checker:
 
     def _files(self, delta: Delta) -> None:
         sizes = file_sizes(delta)
-        missing = [p for p in sizes if not (self.root / p).is_file()]
-        wrong = [p for p, size in sizes.items()
-                 if p not in missing and (self.root / p).stat().st_size != size]
+        present = {entry.name: entry.size for entry in self.root.entries()}
+        missing = [p for p in sizes if p not in present]
+        wrong = [p for p, size in sizes.items() if p not in missing and present[p] != size]
         version = delta.version()
         if missing:
             self.problems.append(
@@ -158,6 +165,9 @@ class _Checker:
 
     def _raw(self, delta: Delta) -> None:
         snap = snapshot_of(self.root, self.table, delta)  # raises if its commit is damaged
+        if isinstance(self.paths, SharedPaths):
+            self._shipped(self.paths, snap.offsets)
+            return
         removed = read_removals(self.paths, self.table)
         gone, changed, retired = [], [], 0
         for key, offset in snap.offsets.items():
@@ -182,12 +192,26 @@ class _Checker:
                 "next compaction reads them again from their start")
         if retired:
             self.notes.append(f"{retired} segment(s) removed by raw retention")
-        self._pending(snap.offsets)
+        self._pending(self.paths, snap.offsets)
 
-    def _pending(self, offsets: Mapping[str, int]) -> None:
+    def _shipped(self, paths: SharedPaths, offsets: Mapping[str, int]) -> None:
+        """On a shared lake: each covered segment's objects reach its offset (they are
+        immutable, so nothing else can change under an offset)."""
+        objects = paths.shipped(self.table)
+        ends = shipped_ends(objects)
+        short = [key for key, offset in offsets.items() if ends.get(key, 0) < offset]
+        if short:
+            self.problems.append(
+                f"raw/{self.table}: {len(short)} compacted host segment(s) lack shipped objects "
+                f"below their committed offset: {_named(short)} (deleted from the store?)")
+        waiting = sum(max(0, end - offsets.get(key, 0)) for key, end in ends.items())
+        if waiting:
+            self.notes.append(f"{waiting:,} shipped bytes not compacted yet")
+
+    def _pending(self, paths: LakePaths, offsets: Mapping[str, int]) -> None:
         waiting = 0
-        for date in self.paths.partition_dates(self.table):
-            for segment in list_segments(self.paths.partition(self.table, date)):
+        for date in paths.partition_dates(self.table):
+            for segment in list_segments(paths.partition(self.table, date)):
                 key = f"{segment.parent.name}/{segment.name}"
                 waiting += max(0, segment.stat().st_size - offsets.get(key, 0))
         if waiting:
@@ -196,6 +220,12 @@ class _Checker:
     # -- quarantine and dead letters ----------------------------------------------------------
 
     def _quarantine(self) -> None:
+        if isinstance(self.paths, SharedPaths):
+            kept = [e for e in self.paths.quarantine_files(self.table).entries()
+                    if e.name.endswith(".json")]
+            if kept:
+                self.notes.append(f"{len(kept)} quarantined line(s) in quarantine/{self.table}/")
+            return
         entries = sorted((self.paths.quarantine / self.table).glob("date=*/*.json"))
         unreadable = [p.name for p in entries if not _readable(p)]
         if entries:
@@ -208,6 +238,8 @@ class _Checker:
                               f"from its start: {reset['reason']}")
 
     def _deadletter(self) -> None:
+        if isinstance(self.paths, SharedPaths):
+            return  # dead letters live on the recording hosts
         spilled = [p for p in spill_files(self.paths.deadletter)
                    if p.parent.name == self.table]
         records = sum(len([x for x in p.read_bytes().splitlines() if x.strip()])

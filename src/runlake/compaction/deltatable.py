@@ -24,7 +24,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -38,9 +38,9 @@ from deltalake import CommitProperties, DeltaTable, Schema, Transaction
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
-from runlake.compaction.datafiles import PARTITION, DataFile
+from runlake.compaction.datafiles import PARTITION, DataFile, parquet_types
 from runlake.errors import CompactionConflict, CompactionError
-from runlake.storage import fsync_path, storage_error, storage_errors
+from runlake.storage import Files, fsync_path, storage_error, storage_errors
 
 METADATA_KEY = "runlake"
 APP_PREFIX = "runlake.compact."
@@ -55,7 +55,7 @@ AppTransaction = tuple[str, int]  # an application transaction: (app id, version
 
 
 @contextmanager
-def delta_errors(root: Path) -> Iterator[None]:
+def delta_errors(root: Files) -> Iterator[None]:
     """Translate deltalake and file-system errors for the table at ``root``."""
     try:
         yield
@@ -67,22 +67,22 @@ def delta_errors(root: Path) -> Iterator[None]:
     except DeltaError as exc:
         # delta-rs appends a Rust backtrace when RUST_BACKTRACE is set: keep the first line.
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CompactionError(f"{root}: Delta Lake error (is {root / LOG_DIR} damaged?): "
+        raise CompactionError(f"{root}: Delta Lake error (is {root}/{LOG_DIR} damaged?): "
                               f"{first}") from exc
     except OSError as exc:
-        raise storage_error(exc, root, doing=f"use {exc.filename or root}") from exc
+        raise storage_error(exc, Path(root.uri), doing=f"use {exc.filename or root}") from exc
 
 
 def app_id(table: str) -> str:
     return APP_PREFIX + table
 
 
-def open_table(root: Path, version: int | None = None) -> DeltaTable | None:
+def open_table(root: Files, version: int | None = None) -> DeltaTable | None:
     """The table at ``root`` (at ``version``), or ``None`` if it has no Delta log yet."""
     with delta_errors(root):
-        if not DeltaTable.is_deltatable(str(root)):
+        if not DeltaTable.is_deltatable(root.uri, storage_options=root.options):
             return None
-        return DeltaTable(str(root), version=version)
+        return DeltaTable(root.uri, version=version, storage_options=root.options)
 
 
 def column_types(table: DeltaTable) -> dict[str, pl.DataType]:
@@ -96,14 +96,13 @@ def column_types(table: DeltaTable) -> dict[str, pl.DataType]:
     return dict(pl.read_ipc_stream(io.BytesIO(sink.getvalue().to_pybytes())).schema)
 
 
-def data_files(table: DeltaTable) -> list[DataFile]:
+def data_files(root: Files, table: DeltaTable) -> list[DataFile]:
     """The files of the table's snapshot with their physical column types."""
-    root = Path(table.table_uri.removeprefix("file://"))
     actions = _add_actions(table).to_pylist()
     return [
         DataFile(a["path"], str(a[f"partition.{PARTITION}"]), a["size_bytes"],
                  a["num_records"] or 0, a["modification_time"], "{}",
-                 dict(pl.read_parquet_schema(root / a["path"])))
+                 parquet_types(root, a["path"]))
         for a in actions
     ]
 
@@ -122,17 +121,15 @@ def file_sizes(table: DeltaTable) -> dict[str, int]:
                     actions.column("size_bytes").to_pylist(), strict=True))
 
 
-def commit_versions(root: Path) -> list[int]:
+def commit_versions(root: Files) -> list[int]:
     """The versions whose commit files the log holds, in order."""
-    log = root / LOG_DIR
-    with storage_errors(log, doing=f"list {log}"):
-        names = os.listdir(log) if log.is_dir() else []
+    names = [e.name.rsplit("/", 1)[-1] for e in root.entries(LOG_DIR)] if root.exists() else []
     return sorted(int(found[1]) for name in names if (found := _COMMIT_FILE.fullmatch(name)))
 
 
-def torn_lines(root: Path, version: int) -> list[int]:
+def torn_lines(root: Files, version: int) -> list[int]:
     """Line numbers (from 1) of one commit file's lines that are not JSON."""
-    lines = (root / LOG_DIR / f"{version:020d}.json").read_bytes().splitlines()
+    lines = (root.read(f"{LOG_DIR}/{version:020d}.json") or b"").splitlines()
     bad = []
     for number, line in enumerate(lines, 1):
         try:
@@ -142,7 +139,7 @@ def torn_lines(root: Path, version: int) -> list[int]:
     return bad
 
 
-def scan_files(root: Path, table: DeltaTable, files: Sequence[tuple[str, str]]
+def scan_files(root: Files, table: DeltaTable, files: Sequence[tuple[str, str]]
                ) -> pl.LazyFrame:
     """The rows of ``files`` (a snapshot's, from :func:`snapshot_files`) in the table's
     schema: each file read as Parquet with no partition inferred from its path (a lake under
@@ -151,23 +148,30 @@ def scan_files(root: Path, table: DeltaTable, files: Sequence[tuple[str, str]]
     types = column_types(table)
     if not files:
         return pl.LazyFrame(schema=types)
-    dates = {str(root / path): date for path, date in files}
+    dates = {root.child(path): date for path, date in files}
     stored = {name: kind for name, kind in types.items() if name != PARTITION}
     scan = pl.scan_parquet(list(dates), schema=stored, hive_partitioning=False,
                            missing_columns="insert", extra_columns="ignore",
-                           include_file_paths=_FILE)
+                           include_file_paths=_FILE, storage_options=root.options)
     date = pl.col(_FILE).replace_strict(dates, return_dtype=types[PARTITION])
     return scan.with_columns(date.alias(PARTITION)).select(list(types))
 
 
-def file_uris(root: Path, table: DeltaTable) -> list[str]:
+def row_count(root: Files, table: DeltaTable) -> int:
+    """The rows of the table's snapshot, from the log's statistics (no data file is read)."""
+    with delta_errors(root):
+        counts = _add_actions(table).column("num_records")
+    return int(sum(count or 0 for count in counts.to_pylist()))
+
+
+def file_uris(root: Files, table: DeltaTable) -> list[str]:
     """The absolute URIs of the data files of the table's snapshot, sorted: what an engine
     without a Delta reader must read (a plain directory read would also see removed files)."""
     with delta_errors(root):
         return sorted(table.file_uris())
 
 
-def ids_present(root: Path, table: DeltaTable, candidates: pl.Series) -> pl.Series:
+def ids_present(root: Files, table: DeltaTable, candidates: pl.Series) -> pl.Series:
     """Which of ``candidates`` (record ids) the table's snapshot holds.
 
     A file is read (its ``record_id`` column only) only if its id range in the log's
@@ -181,10 +185,12 @@ def ids_present(root: Path, table: DeltaTable, candidates: pl.Series) -> pl.Seri
     low, high = f"min.{ID}", f"max.{ID}"
     names = actions.column_names
     rows = actions.select([n for n in ("path", low, high) if n in names]).to_pylist()
-    files = [root / r["path"] for r in rows if _may_hold(wanted, r.get(low), r.get(high))]
+    files = [root.child(r["path"]) for r in rows
+             if _may_hold(wanted, r.get(low), r.get(high))]
     if not files:
         return pl.Series(ID, [], dtype=pl.String)
-    scan = pl.scan_parquet(files, hive_partitioning=False, extra_columns="ignore")
+    scan = pl.scan_parquet(files, hive_partitioning=False, extra_columns="ignore",
+                           storage_options=root.options)
     return scan.select(ID).filter(pl.col(ID).is_in(candidates.implode())).collect()[ID]
 
 
@@ -216,7 +222,7 @@ def _plain(kind: pa.DataType) -> pa.DataType:
 
 
 def commit(
-    root: Path,
+    root: Files,
     table: DeltaTable | None,
     files: Sequence[DataFile],
     *,
@@ -232,12 +238,14 @@ def commit(
     schema = arrow_schema(types)
     properties = _properties(metadata, transaction)
     adds = [_add(f) for f in files]
-    _sync_directories(root, {(root / f.path).parent for f in files})
+    if root.local is not None:
+        _sync_directories(root.local, {(root.local / f.path).parent for f in files})
     with delta_errors(root):
         if table is None:
             create_table_with_add_actions(
-                str(root), Schema.from_arrow(schema), adds, mode="error",
+                root.uri, Schema.from_arrow(schema), adds, mode="error",
                 partition_by=[PARTITION], commit_properties=properties,
+                storage_options=root.options,
             )
             sync_commits(root, 0, data_files=False)
             return 0
@@ -258,10 +266,14 @@ def commit(
     return version
 
 
-def sync_commits(root: Path, first: int, *, data_files: bool = True) -> None:
+def sync_commits(table: Files, first: int, *, data_files: bool = True) -> None:
     """fsync the commit files from version ``first`` to the latest, then ``_delta_log/`` and
     the directories above it; with ``data_files``, first the files those commits add and
-    their directories (optimize's, which delta-rs wrote). Idempotent."""
+    their directories (optimize's, which delta-rs wrote). Idempotent. Nothing to do in an
+    object store: a PUT is durable when it returns."""
+    if table.local is None:
+        return
+    root = table.local
     log = root / LOG_DIR
     with storage_errors(log, doing=f"make the commits in {log} durable"):
         commits = sorted(log / name for name in os.listdir(log)
@@ -305,7 +317,7 @@ def _properties(metadata: dict[str, Any], transaction: AppTransaction) -> Commit
     )
 
 
-def load_version(root: Path, table: DeltaTable, version: int | datetime) -> None:
+def load_version(root: Files, table: DeltaTable, version: int | datetime) -> None:
     """Move ``table`` to ``version`` (a number, or the version current at a time)."""
     with delta_errors(root):
         table.load_as_version(version)
@@ -320,7 +332,7 @@ class Merged(NamedTuple):
     version: int | None
 
 
-def optimize(root: Path, table: DeltaTable, *, target_size: int, metadata: dict[str, Any],
+def optimize(root: Files, table: DeltaTable, *, target_size: int, metadata: dict[str, Any],
              transaction: AppTransaction) -> Merged:
     """Merge each partition's small files into files of about ``target_size`` bytes, in one
     commit carrying ``metadata`` and ``transaction``."""
@@ -329,13 +341,14 @@ def optimize(root: Path, table: DeltaTable, *, target_size: int, metadata: dict[
         metrics = table.optimize.compact(target_size=target_size,
                                          commit_properties=_properties(metadata, transaction))
         added, removed = int(metrics["numFilesAdded"]), int(metrics["numFilesRemoved"])
-        version = int(DeltaTable(str(root)).version()) if added or removed else None
+        version = (int(DeltaTable(root.uri, storage_options=root.options).version())
+                   if added or removed else None)
     if version is not None:
         sync_commits(root, before + 1)
     return Merged(removed, added, int(metrics.get("partitionsOptimized", 0)), version)
 
 
-def removable(root: Path, table: DeltaTable, *, hours: float, full: bool = False) -> list[str]:
+def removable(root: Files, table: DeltaTable, *, hours: float, full: bool = False) -> list[str]:
     """Files a vacuum would delete, sorted: those removed from the table more than ``hours``
     ago (rounded up); with ``full``, also every file no commit ever referenced."""
     with delta_errors(root):
@@ -343,7 +356,7 @@ def removable(root: Path, table: DeltaTable, *, hours: float, full: bool = False
                                    enforce_retention_duration=False, full=full))
 
 
-def expire(root: Path, table: DeltaTable, *, hours: float, metadata: dict[str, Any],
+def expire(root: Files, table: DeltaTable, *, hours: float, metadata: dict[str, Any],
            transaction: AppTransaction) -> None:
     """Delete files removed from the table more than ``hours`` ago (rounded up), in one
     commit carrying ``metadata`` and ``transaction``."""
@@ -369,14 +382,13 @@ class CommitFile(NamedTuple):
     adds: int
 
 
-def read_commit(root: Path, version: int) -> CommitFile | None:
+def read_commit(root: Files, version: int) -> CommitFile | None:
     """One version's log file, summarized (``None`` if it is gone, e.g. after log cleanup;
     lines that are not JSON, from a torn file, are left out)."""
-    path = root / LOG_DIR / f"{version:020d}.json"
-    try:
-        lines = path.read_bytes().splitlines()
-    except FileNotFoundError:
+    data = root.read(f"{LOG_DIR}/{version:020d}.json")
+    if data is None:
         return None
+    lines = data.splitlines()
     info: dict[str, Any] = {}
     transactions: dict[str, int] = {}
     adds = 0
@@ -393,18 +405,24 @@ def read_commit(root: Path, version: int) -> CommitFile | None:
     return CommitFile(info, transactions, adds)
 
 
-def commit_info(root: Path, version: int) -> dict[str, Any] | None:
+def commit_info(root: Files, version: int) -> dict[str, Any] | None:
     """The ``commitInfo`` of one version, read from its log file (``None`` if the file is
     gone, e.g. after log cleanup). Reading the log directly works for any version."""
-    path = root / LOG_DIR / f"{version:020d}.json"
+    name = f"{LOG_DIR}/{version:020d}.json"
+    if root.local is None:
+        return _commit_info((root.read(name) or b"").splitlines())
     try:
-        with path.open("rb") as handle:
-            for line in handle:
-                if line.startswith(b'{"commitInfo"'):
-                    info: dict[str, Any] = orjson.loads(line)["commitInfo"]
-                    return info
+        with (root.local / name).open("rb") as handle:  # often large: stop at the line
+            return _commit_info(handle)
     except FileNotFoundError:
         return None
+
+
+def _commit_info(lines: Iterable[bytes]) -> dict[str, Any] | None:
+    for line in lines:
+        if line.startswith(b'{"commitInfo"'):
+            info: dict[str, Any] = orjson.loads(line)["commitInfo"]
+            return info
     return None
 
 

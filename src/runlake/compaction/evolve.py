@@ -35,6 +35,10 @@ class SchemaTracker:
         """Whether the commit must carry a new schema (new or widened columns)."""
         return self.types != self.committed
 
+    def spelled(self, name: str) -> str:
+        """How the table spells the column ``name`` (names are unique ignoring case)."""
+        return self._spelling.get(name.lower(), name)
+
     def widened(self) -> dict[str, pl.DataType]:
         """Committed columns whose type this compaction widened, with their new type."""
         return {n: self.types[n] for n, t in self.committed.items() if self.types[n] != t}

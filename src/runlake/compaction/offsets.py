@@ -43,11 +43,13 @@ from runlake.compaction.deltatable import (
 from runlake.errors import TableDamaged
 from runlake.storage import (
     DEFAULT_LOCK_TIMEOUT,
+    Files,
     LakePaths,
     file_size,
     list_segments,
     partition_lock,
 )
+from runlake.storage.shared import AnyPaths
 
 FORMAT = 2
 FINGERPRINT_BYTES = 4096  # how much of a segment before an offset its fingerprint covers
@@ -105,13 +107,13 @@ def fingerprint(segment: Path, end: int) -> str:
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
-def snapshot(paths: LakePaths, table: str, version: int | None = None) -> Snapshot:
+def snapshot(paths: AnyPaths, table: str, version: int | None = None) -> Snapshot:
     """The committed offsets of ``table`` at ``version`` (default: the latest version)."""
-    root = paths.tables / table
+    root = paths.table_files(table)
     return snapshot_of(root, table, open_table(root, version))
 
 
-def snapshot_of(root: Path, table: str, delta: Delta | None, *, verify: bool = True
+def snapshot_of(root: Files, table: str, delta: Delta | None, *, verify: bool = True
                 ) -> Snapshot:
     """The snapshot of an already opened table (``None``: no table yet).
 
@@ -131,13 +133,13 @@ def snapshot_of(root: Path, table: str, delta: Delta | None, *, verify: bool = T
     if verify:
         problem = commit_problem(table, commit, sequence)
         if problem:
-            raise TableDamaged(damaged(root, covering, problem))
+            raise TableDamaged(damaged(table, covering, problem))
     tails = ours.get("tails") if isinstance(ours.get("tails"), dict) else {}
     return Snapshot(table, at, sequence, {str(k): int(v) for k, v in ours["offsets"].items()},
                     covering, {str(k): str(v) for k, v in tails.items()})
 
 
-def _runlake_commit(root: Path, version: int) -> tuple[int, CommitFile] | None:
+def _runlake_commit(root: Files, version: int) -> tuple[int, CommitFile] | None:
     """The latest runlake commit at or before ``version``: its version and file."""
     for probe in range(version, max(version - _MAX_FOREIGN_COMMITS, -1), -1):
         commit = read_commit(root, probe)
@@ -168,9 +170,8 @@ def commit_problem(table: str, commit: CommitFile, sequence: int) -> str | None:
     return None
 
 
-def damaged(root: Path, version: int, problem: str) -> str:
+def damaged(table: str, version: int, problem: str) -> str:
     """The message of a damaged commit, with the way back."""
-    table = root.name
     return (f"tables/{table}: commit {version} ({LOG_DIR}/{version:020d}.json) is incomplete: "
             f"{problem}; run `runlake check {table}`, then `runlake rebuild {table}`")
 

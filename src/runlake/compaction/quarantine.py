@@ -3,6 +3,7 @@
 One JSON file per line, named by its segment and byte offset::
 
     quarantine/<table>/date=YYYY-MM-DD/seg-NNNNNN-<offset:012d>.json
+    quarantine/<table>/date=YYYY-MM-DD/host=<id>/seg-NNNNNN-<offset:012d>.json   (shared lake)
 
 so a compaction that is killed after quarantining and then retried writes the same entries
 again instead of new ones. Each file is written to a fresh temporary name, fsynced and
@@ -26,6 +27,7 @@ import orjson
 from runlake.compaction.offsets import Reset
 from runlake.records import utc_now_text
 from runlake.storage import LakePaths, fsync_path, make_dirs, replace_file, storage_errors
+from runlake.storage.shared import AnyPaths, SharedPaths
 
 
 @dataclass(frozen=True)
@@ -39,18 +41,28 @@ class QuarantineEntry:
     reason: str
 
 
-def entry_path(paths: LakePaths, entry: QuarantineEntry) -> Path:
-    partition, name = entry.segment.split("/", 1)
-    stem = name.removesuffix(".jsonl")
-    return paths.quarantine / entry.table / partition / f"{stem}-{entry.offset:012d}.json"
+def entry_name(entry: QuarantineEntry) -> str:
+    """The entry's name under its table's quarantine directory."""
+    return f"{entry.segment.removesuffix('.jsonl')}-{entry.offset:012d}.json"
 
 
-def write_entries(paths: LakePaths, entries: Iterable[QuarantineEntry]) -> int:
+def write_entries(paths: AnyPaths, entries: Iterable[QuarantineEntry]) -> int:
     """Write (or rewrite) the entries, durably; return how many."""
+    if isinstance(paths, SharedPaths):  # a PUT is atomic and durable when it returns
+        count = 0
+        for entry in entries:
+            paths.quarantine_files(entry.table).replace(entry_name(entry),
+                                                        orjson.dumps(_document(entry)))
+            count += 1
+        return count
+    return _write_local(paths, entries)
+
+
+def _write_local(paths: LakePaths, entries: Iterable[QuarantineEntry]) -> int:
     count = 0
     directories: set[Path] = set()
     for entry in entries:
-        target = entry_path(paths, entry)
+        target = paths.quarantine / entry.table / entry_name(entry)
         with storage_errors(target):
             directories.update(make_dirs(target.parent))
             replace_file(target, orjson.dumps(_document(entry)), sync_directory=False)
@@ -74,12 +86,17 @@ def _document(entry: QuarantineEntry) -> dict[str, object]:
     return doc
 
 
-def read_entries(paths: LakePaths, table: str) -> list[QuarantineEntry]:
+def read_entries(paths: AnyPaths, table: str) -> list[QuarantineEntry]:
     """Every quarantined line of ``table``, in segment and offset order."""
-    base = paths.quarantine / table
+    files = paths.quarantine_files(table)
+    if not files.exists():
+        return []
     found = []
-    for path in sorted(base.glob("date=*/*.json")):
-        doc = orjson.loads(path.read_bytes())
+    for entry in files.entries():
+        data = files.read(entry.name) if entry.name.endswith(".json") else None
+        if data is None:
+            continue
+        doc = orjson.loads(data)
         line = (doc["line"].encode("utf-8") if "line" in doc
                 else base64.b64decode(doc["line_base64"]))
         found.append(QuarantineEntry(doc["table"], doc["segment"], doc["offset"], line,

@@ -22,6 +22,7 @@ from runlake.compaction.offsets import segment_key
 
 _STEP = 1 << 20
 _T = TypeVar("_T")
+_B = TypeVar("_B")
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,20 @@ class Batch:
         return piece.segment, piece.offset + (at - piece.at)
 
 
+Chunk = tuple[str, int, memoryview]  # whole lines: segment key, offset, the bytes
+
+
 def read_batches(slices: Sequence[SegmentSlice], limit: int) -> Iterator[Batch]:
     """Yield batches of at most ``limit`` bytes (more only for one line longer than that)."""
-    chunks: list[tuple[str, int, memoryview]] = []
+    return gather(segment_chunks(slices, limit), limit)
+
+
+def gather(runs: Iterable[Chunk], limit: int) -> Iterator[Batch]:
+    """Batches of at most ``limit`` bytes from runs of whole lines of at most that size (or
+    one longer line): a run never straddles two batches."""
+    chunks: list[Chunk] = []
     filled = 0
-    for key, offset, chunk in _chunks(slices, limit):
+    for key, offset, chunk in runs:
         if chunks and filled + len(chunk) > limit:
             yield _batch(chunks)
             chunks, filled = [], 0
@@ -62,7 +72,7 @@ def read_batches(slices: Sequence[SegmentSlice], limit: int) -> Iterator[Batch]:
         yield _batch(chunks)
 
 
-def _chunks(slices: Sequence[SegmentSlice], limit: int) -> Iterator[tuple[str, int, memoryview]]:
+def segment_chunks(slices: Sequence[SegmentSlice], limit: int) -> Iterator[Chunk]:
     """Runs of whole lines of at most ``limit`` bytes (or one longer line), in order.
 
     Each run is memory-mapped on its own: the batch IS the page cache (no copy), and it is
@@ -103,7 +113,7 @@ def _find_newline(fd: int, start: int, end: int) -> int:
     return end - 1  # a slice always ends with a newline
 
 
-def _batch(chunks: list[tuple[str, int, memoryview]]) -> Batch:
+def _batch(chunks: list[Chunk]) -> Batch:
     pieces = []
     at = 0
     for key, offset, chunk in chunks:
@@ -114,16 +124,20 @@ def _batch(chunks: list[tuple[str, int, memoryview]]) -> Batch:
 
 
 def pipelined(
-    batches: Iterable[Batch], pool: Executor, work: Callable[[Batch], _T], *, ahead: int
-) -> Iterator[tuple[Batch, _T]]:
+    batches: Iterable[_B], pool: Executor, work: Callable[[_B], _T], *, ahead: int
+) -> Iterator[tuple[_B, _T]]:
     """``(batch, work(batch))`` in order, with up to ``ahead`` batches worked on in ``pool``
     at once: the next batches are read and worked on while the caller handles this one."""
-    queued: deque[tuple[Batch, Future[_T]]] = deque()
-    for batch in batches:
-        queued.append((batch, pool.submit(work, batch)))
-        if len(queued) >= ahead:
+    queued: deque[tuple[_B, Future[_T]]] = deque()
+    try:
+        for batch in batches:
+            queued.append((batch, pool.submit(work, batch)))
+            if len(queued) >= ahead:
+                done, future = queued.popleft()
+                yield done, future.result()
+        while queued:
             done, future = queued.popleft()
             yield done, future.result()
-    while queued:
-        done, future = queued.popleft()
-        yield done, future.result()
+    finally:  # after a failure: batches not started yet never start
+        for _, future in queued:
+            future.cancel()

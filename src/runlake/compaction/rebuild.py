@@ -21,6 +21,7 @@ from runlake.compaction.deltatable import LOG_DIR, open_table
 from runlake.compaction.offsets import segment_key, snapshot_of
 from runlake.compaction.removals import read_removals
 from runlake.compaction.run import Compaction, CompactOptions, Progress, TableCompaction
+from runlake.compaction.sources import LocalSource
 from runlake.errors import CompactionError, InvalidOption
 from runlake.storage import LakePaths, fsync_path, storage_errors, table_lock
 
@@ -32,18 +33,19 @@ def rebuild(paths: LakePaths, table: str, *, options: CompactOptions,
     started = time.monotonic()
     with table_lock(paths, table, options.lock_timeout):
         _refuse_without_raw(paths, table)
-        return Compaction(paths, table, options, progress, rebuild=True).run(started)
+        source = LocalSource(paths, table, options.lock_timeout)
+        return Compaction(paths, source, table, options, progress, rebuild=True).run(started)
 
 
 def _refuse_without_raw(paths: LakePaths, table: str) -> None:
     """Raise :class:`InvalidOption` if a segment the table covers is gone from the raw zone;
     set an unreadable Delta log aside."""
-    root = paths.table(table)
+    root = paths.table_files(table)
     gone = sorted(read_removals(paths, table))
     try:
         delta = open_table(root)
     except CompactionError:
-        _set_aside(root)
+        _set_aside(root.path)
         delta = None
     if delta is not None:
         present = {segment_key(s) for d in paths.partition_dates(table)

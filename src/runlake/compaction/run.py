@@ -13,13 +13,13 @@ quarantine entries that the retry rewrites in place.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
-from runlake.append import SegmentSlice, write_watermark
 from runlake.compaction.columns import CANONICAL
 from runlake.compaction.datafiles import FileOptions
 from runlake.compaction.decode import BadLine, Decoder
@@ -32,21 +32,16 @@ from runlake.compaction.deltatable import (
 )
 from runlake.compaction.evolve import SchemaTracker
 from runlake.compaction.normalize import Normalized, normalize_batch
-from runlake.compaction.offsets import (
-    Reset,
-    Snapshot,
-    commit_metadata,
-    fingerprint,
-    pending,
-    segment_key,
-    snapshot_of,
-)
-from runlake.compaction.quarantine import QuarantineEntry, write_entries, write_reset
-from runlake.compaction.rawbatches import Batch, pipelined, read_batches
+from runlake.compaction.offsets import Reset, Snapshot, commit_metadata, snapshot_of
+from runlake.compaction.quarantine import write_entries, write_reset
+from runlake.compaction.rawbatches import Batch, gather, pipelined
+from runlake.compaction.sources import RawSource, raw_source
 from runlake.compaction.staging import Staging
+from runlake.compaction.worker import BatchTask, bad_entries, compact_batch
 from runlake.defaults import DEFAULT_BATCH_BYTES
-from runlake.errors import InvalidOption, LakeError
-from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, table_lock
+from runlake.errors import InvalidOption
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths
+from runlake.storage.shared import AnyPaths, SharedPaths
 
 log = logging.getLogger(__name__)
 DECODERS = 2  # batches decoded at once, one thread each (the machine this targets has 2 cores)
@@ -54,11 +49,13 @@ DECODERS = 2  # batches decoded at once, one thread each (the machine this targe
 
 @dataclass(frozen=True)
 class CompactOptions:
-    """How a compaction runs: batch size (bounds memory), lock wait, data-file format."""
+    """How a compaction runs: batch size (bounds memory), lock wait, data-file format, and
+    the executor that works on batches (``None``: this process's threads)."""
 
     batch_bytes: int = DEFAULT_BATCH_BYTES
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     files: FileOptions = field(default_factory=FileOptions)
+    executor: Executor | None = None
 
     def __post_init__(self) -> None:
         if self.batch_bytes < 1:
@@ -128,7 +125,7 @@ class CompactionResult:
 
 
 def compact(
-    paths: LakePaths, table: str | None = None, *, options: CompactOptions | None = None,
+    paths: AnyPaths, table: str | None = None, *, options: CompactOptions | None = None,
     progress: Progress | None = None,
 ) -> CompactionResult:
     """Compact ``table`` (every table when ``None``); see :meth:`runlake.Lake.compact`.
@@ -138,6 +135,8 @@ def compact(
     """
     started = time.monotonic()
     names = [paths.require_table(table)] if table is not None else paths.table_names()
+    if isinstance(paths, SharedPaths):
+        paths.writable()  # refuse a store that would lose commits, before any work
     chosen = options or CompactOptions()
     done = tuple(compact_table(paths, name, options=chosen, progress=progress)
                  for name in names)
@@ -145,11 +144,12 @@ def compact(
 
 
 def compact_table(
-    paths: LakePaths, table: str, *, options: CompactOptions, progress: Progress | None
+    paths: AnyPaths, table: str, *, options: CompactOptions, progress: Progress | None
 ) -> TableCompaction:
     started = time.monotonic()
-    with table_lock(paths, table, options.lock_timeout):
-        return Compaction(paths, table, options, progress).run(started)
+    source = raw_source(paths, table, options.lock_timeout)
+    with source.lock():
+        return Compaction(paths, source, table, options, progress).run(started)
 
 
 class Compaction:
@@ -162,10 +162,12 @@ class Compaction:
     from its start, ignores what the table holds, and its commit replaces the whole table.
     """
 
-    def __init__(self, paths: LakePaths, table: str, options: CompactOptions,
-                 progress: Progress | None, *, rebuild: bool = False) -> None:
+    def __init__(self, paths: AnyPaths, source: RawSource[Any], table: str,
+                 options: CompactOptions, progress: Progress | None, *,
+                 rebuild: bool = False) -> None:
         self.paths, self.table, self.options, self.progress = paths, table, options, progress
-        self.root = paths.table(table)
+        self.source = source
+        self.root = paths.table_files(table)
         self.rebuild = rebuild
         self.delta = open_table(self.root)
         self.snap: Snapshot = snapshot_of(self.root, table, self.delta, verify=not rebuild)
@@ -181,8 +183,7 @@ class Compaction:
         self.resets: list[Reset] = []
 
     def run(self, started: float) -> TableCompaction:
-        found = pending(self.paths, self.table, self.snap, lock_timeout=self.options.lock_timeout)
-        slices, self.resets = found.slices, found.resets
+        slices, self.resets = self.source.pending(self.snap)
         for reset in self.resets:
             log.warning("runlake: %s/%s %s (truncated, restored or replaced?): its records are "
                         "read again from its start; those the table holds are dropped as "
@@ -190,6 +191,8 @@ class Compaction:
         if not slices and not self.resets:
             return self._result(None, 0, started)
         total = sum(s.end - s.start for s in slices)
+        if self.options.executor is not None:
+            return self._spread(self.options.executor, slices, total, started)
         # Two threads decode batches (JSON parsing and Polars both run outside the GIL) while
         # this one stages the previous batch and a third writes Parquet: a few batches are in
         # flight at most, which bounds memory.
@@ -197,7 +200,8 @@ class Compaction:
                 ThreadPoolExecutor(1, thread_name_prefix="runlake-write") as writer:
             try:
                 done = 0
-                batches = read_batches(slices, self.options.batch_bytes)
+                limit = self.options.batch_bytes
+                batches = gather(self.source.chunks(slices, limit), limit)
                 for batch, parts in pipelined(batches, decoders, self._decode, ahead=DECODERS):
                     self.staging.wait()
                     for base, part in parts:
@@ -207,30 +211,51 @@ class Compaction:
                     self._report(done, total)
                 self.staging.wait()
                 version = self._commit(slices)
-                self._leave_watermarks(slices)
             except BaseException:
                 self.staging.discard()
                 raise
+        self.source.committed(slices)
         return self._result(version, total, started)
+
+    def _spread(self, executor: Executor, slices: list[Any], total: int,
+                started: float) -> TableCompaction:
+        """The run with batches worked on by ``executor``'s workers (decode, normalize,
+        write Parquet: :func:`compact_batch`); this process reads the raw bytes, keeps the
+        schema, quarantines, dedups and makes the one commit. A few batches per worker are
+        in flight at most, which bounds this process's memory."""
+        workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
+        limit = self.options.batch_bytes
+        tasks = (self._task(batch) for batch in gather(self.source.chunks(slices, limit), limit))
+        try:
+            done = 0
+            for task, result in pipelined(tasks, executor, compact_batch, ahead=2 * workers):
+                self.quarantined += write_entries(self.paths, result.bad)
+                self.staging.add(result.files, result.ids, result.types)
+                done += len(task.data)
+                self._report(done, total)
+            version = self._commit(slices)
+        except BaseException:
+            self.staging.discard()
+            raise
+        self.source.committed(slices)
+        return self._result(version, total, started)
+
+    def _task(self, batch: Batch) -> BatchTask:
+        return BatchTask(self.table, bytes(batch.data), tuple(batch.pieces), self.root,
+                         self.staging.tracker.committed, self.staging.tag, self.options.files)
 
     def _decode(self, batch: Batch) -> list[tuple[int, Normalized]]:
         return normalize_batch(batch.data, self.decoder)
 
     def _quarantine(self, batch: Batch, base: int, bad: list[BadLine]) -> None:
-        entries = []
-        for line in bad:
-            at = base + line.offset
-            segment, offset = batch.origin(at)
-            text = bytes(batch.data[at:at + line.length])
-            entries.append(QuarantineEntry(self.table, segment, offset, text, line.reason))
-        self.quarantined += write_entries(self.paths, entries)
+        self.quarantined += write_entries(self.paths, bad_entries(self.table, batch, base, bad))
 
     def _report(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(CompactionProgress(self.table, done, total, self.staging.rows,
                                              self.quarantined))
 
-    def _commit(self, slices: list[SegmentSlice]) -> int:
+    def _commit(self, slices: list[Any]) -> int:
         """The one commit: staged and rewritten files, the new offsets, the next sequence."""
         self.staging.settle()
         replaced, dates = self.staging.widen_committed()
@@ -240,15 +265,21 @@ class Compaction:
         if self.rebuild and self.delta is not None:  # replace every file the table has
             dates = sorted({date for _, date in snapshot_files(self.delta)})
         offsets, tails = dict(self.snap.offsets), dict(self.snap.tails)
-        covered = {}
+        covered: dict[str, list[int]] = {}
         for reset in self.resets:  # read again from 0; a slice below moves it further
             offsets[reset.segment] = 0
             tails.pop(reset.segment, None)
-            write_reset(self.paths, self.table, self.sequence, reset)
+            if isinstance(self.paths, LakePaths):  # only local segments are ever reset
+                write_reset(self.paths, self.table, self.sequence, reset)
         for piece in slices:
-            key = segment_key(piece.path)
-            offsets[key], tails[key] = piece.end, fingerprint(piece.path, piece.end)
-            covered[key] = [piece.start, piece.end]
+            key = self.source.key(piece)
+            offsets[key] = piece.end
+            tail = self.source.fingerprint(piece)
+            if tail is None:  # an immutable shipped object needs none
+                tails.pop(key, None)
+            else:
+                tails[key] = tail
+            covered.setdefault(key, [piece.start, piece.end])[1] = piece.end
         files = [*self.staging.files(), *replaced]
         metadata = commit_metadata(
             "rebuild" if self.rebuild else "compact", self.sequence, offsets, tails,
@@ -263,18 +294,6 @@ class Compaction:
             schema_changed=tracker.changed or self.rebuild, replace_dates=dates,
             transaction=(app_id(self.table), self.sequence), metadata=metadata,
         )
-
-    def _leave_watermarks(self, slices: list[SegmentSlice]) -> None:
-        """Tell writers each covered segment's committed offset, so none appends to a
-        segment that later shrinks below it (a safeguard: failing it fails nothing)."""
-        partitions: dict[Path, dict[str, int]] = {}
-        for piece in slices:
-            partitions.setdefault(piece.path.parent, {})[piece.path.name] = piece.end
-        for partition, offsets in partitions.items():
-            try:
-                write_watermark(partition, offsets, self.options.lock_timeout)
-            except LakeError as exc:
-                log.warning("runlake: could not update %s: %s", partition, exc)
 
     def _result(self, version: int | None, size: int, started: float) -> TableCompaction:
         files = self.staging.files()

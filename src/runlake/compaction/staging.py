@@ -10,21 +10,22 @@ file written is remembered, so a failed run removes them all (:meth:`Staging.dis
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, Future
-from pathlib import Path
 
 import polars as pl
 
 from runlake.compaction.datafiles import (
-    PARTITION,
     DataFile,
     FileOptions,
+    partitions,
     remove_files,
     rewrite,
     write_file,
 )
 from runlake.compaction.deltatable import Delta, data_files, ids_present
 from runlake.compaction.evolve import SchemaTracker
+from runlake.storage import Files
 
 _NO_ROWS = pl.Series("row", [], dtype=pl.UInt32)
 
@@ -32,7 +33,7 @@ _NO_ROWS = pl.Series("row", [], dtype=pl.UInt32)
 class Staging:
     """The files of one run over one table, from the first batch to the commit."""
 
-    def __init__(self, root: Path, delta: Delta | None, tracker: SchemaTracker, *, tag: str,
+    def __init__(self, root: Files, delta: Delta | None, tracker: SchemaTracker, *, tag: str,
                  options: FileOptions) -> None:
         self.root, self.delta, self.tracker = root, delta, tracker
         self.tag, self.options = tag, options  # tag: the run's sequence, in each file name
@@ -47,15 +48,20 @@ class Staging:
         if frame.is_empty():
             return
         fitted = self.tracker.admit(frame)
-        dates = fitted[PARTITION]
-        if dates.min() == dates.max():  # the usual case: a batch from one raw partition
-            parts = {(dates[0],): fitted.drop(PARTITION)}
-        else:
-            parts = fitted.partition_by(PARTITION, as_dict=True, include_key=False)
-        for (date,), part in parts.items():
-            self.writing.append(pool.submit(write_file, self.root, str(date), part,
+        for date, part in partitions(fitted):
+            self.writing.append(pool.submit(write_file, self.root, date, part,
                                             tag=self.tag, options=self.options))
             self.ids.append(part["record_id"])
+
+    def add(self, files: Sequence[DataFile], ids: Sequence[pl.Series],
+            types: Mapping[str, pl.DataType]) -> None:
+        """Files a worker wrote, with their record ids and the batch's column ``types``
+        (admitted in batch order, so the table's columns come out as a serial run's)."""
+        self.tracker.admit(pl.DataFrame(schema=dict(types)))
+        for file, file_ids in zip(files, ids, strict=True):
+            self.written.append(file)
+            self.staged.append(file)
+            self.ids.append(file_ids)
 
     def wait(self, *, quiet: bool = False) -> None:
         """Collect the files being written (with ``quiet``, ignore their errors)."""
@@ -104,9 +110,9 @@ class Staging:
         drops = {int(key[0]): group["row"]
                  for key, group in dropped.partition_by("file", as_dict=True).items()}
         for index, file in enumerate(self.staged):
-            if file is not None and (index in drops or self._narrower(file)):
+            if file is not None and (index in drops or self._stale(file)):
                 self.staged[index] = self._rewrite(file, drops.get(index, _NO_ROWS))
-                (self.root / file.path).unlink()
+                self.root.remove(file.path)
 
     def widen_committed(self) -> tuple[list[DataFile], list[str]]:
         """Rewrite every committed partition holding a column this run widened: the new
@@ -114,7 +120,7 @@ class Staging:
         widened = self.tracker.widened()
         if not widened or self.delta is None:
             return [], []
-        committed = data_files(self.delta)
+        committed = data_files(self.root, self.delta)
         dates = sorted({f.date for f in committed if any(
             n in f.types and f.types[n] != t for n, t in widened.items())})
         replaced = [self._rewrite(f, _NO_ROWS) for f in committed if f.date in dates]
@@ -126,12 +132,15 @@ class Staging:
             return pl.Series([], dtype=pl.String)
         return ids_present(self.root, self.delta, candidates)
 
-    def _narrower(self, file: DataFile) -> bool:
-        return any(self.tracker.types[n] != t for n, t in file.types.items())
+    def _stale(self, file: DataFile) -> bool:
+        """Whether ``file`` has a column narrower than the table's, or spelled otherwise."""
+        return any(self.tracker.spelled(n) != n or self.tracker.types[n] != t
+                   for n, t in file.types.items())
 
     def _rewrite(self, file: DataFile, drop: pl.Series) -> DataFile | None:
+        names = {n: self.tracker.spelled(n) for n in file.types}
         new = rewrite(self.root, file, types=self.tracker.types, drop_rows=drop, tag=self.tag,
-                      options=self.options)
+                      options=self.options, names=names)
         if new is not None:
             self.written.append(new)
         return new

@@ -29,7 +29,7 @@ from runlake.export.groups import knob_columns, settings_groups
 from runlake.export.options import SPLITS, ExportKind, ExportOptions, check_kind
 from runlake.export.output import CARD, check_out, write_files
 from runlake.export.split import with_splits
-from runlake.storage import LakePaths
+from runlake.storage.shared import AnyPaths
 
 REQUIRED = ("record_id", "rating")
 
@@ -80,7 +80,7 @@ def export_frame(
 
 
 def export_lake(
-    paths: LakePaths, kind: ExportKind, out: Path, *, version: int | None = None,
+    paths: AnyPaths, kind: ExportKind, out: Path, *, version: int | None = None,
     options: ExportOptions | None = None, overwrite: bool = False,
 ) -> ExportResult:
     """Export the lake's rated runs (fresh, or the runs table at ``version`` with the ratings

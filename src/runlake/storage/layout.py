@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runlake.errors import EmptyLake, InvalidTableName
+from runlake.storage.files import LocalFiles
 
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 PARTITION_PREFIX = "date="
@@ -21,6 +22,14 @@ LOCK_NAME = ".append.lock"
 TABLE_LOCK = ("_runlake", "compact.lock")  # inside the table directory; Delta ignores "_" names
 _PARTITION = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
 _SEGMENT = re.compile(r"seg-(\d{6,})\.jsonl")
+
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://.+")
+
+
+def is_url(root: object) -> bool:
+    """Whether a lake root names an object store (``s3://bucket/prefix``), not a path."""
+    return isinstance(root, str) and _URL.fullmatch(root) is not None
 
 
 def default_root() -> Path:
@@ -86,6 +95,14 @@ class LakePaths:
     def table(self, table: str) -> Path:
         """The Delta table directory of ``table``."""
         return self.tables / validate_table(table)
+
+    def table_files(self, table: str) -> LocalFiles:
+        """The Delta table directory of ``table``, as compaction and reads handle it."""
+        return LocalFiles(self.table(table))
+
+    def quarantine_files(self, table: str) -> LocalFiles:
+        """Where ``table``'s unusable lines are kept."""
+        return LocalFiles(self.quarantine / validate_table(table))
 
     def table_lock(self, table: str) -> Path:
         """The file behind the table's compaction lock."""
