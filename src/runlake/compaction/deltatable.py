@@ -242,11 +242,7 @@ def commit(
         _sync_directories(root.local, {(root.local / f.path).parent for f in files})
     with delta_errors(root):
         if table is None:
-            create_table_with_add_actions(
-                root.uri, Schema.from_arrow(schema), adds, mode="error",
-                partition_by=[PARTITION], commit_properties=properties,
-                storage_options=root.options,
-            )
+            _create(root, Schema.from_arrow(schema), adds, properties)
             sync_commits(root, 0, data_files=False)
             return 0
         mode: Literal["append", "overwrite"] = "append"
@@ -264,6 +260,21 @@ def commit(
         )
     sync_commits(root, version, data_files=False)
     return version
+
+
+def _create(root: Files, schema: Schema, adds: list[AddAction],
+            properties: CommitProperties) -> None:
+    """Create the table with its first commit. Another compactor creating it first is a
+    conflict like any other (delta-rs reports it as an existing table, not a failed commit)."""
+    try:
+        create_table_with_add_actions(root.uri, schema, adds, mode="error",
+                                      partition_by=[PARTITION], commit_properties=properties,
+                                      storage_options=root.options)
+    except DeltaError as exc:
+        if isinstance(exc, CommitFailedError) or not DeltaTable.is_deltatable(
+                root.uri, storage_options=root.options):
+            raise
+        raise CommitFailedError(f"the table was created meanwhile ({exc})") from exc
 
 
 def sync_commits(table: Files, first: int, *, data_files: bool = True) -> None:
