@@ -99,6 +99,9 @@ class Lake:
             self.location = shared_paths(str(chosen), storage_options)
             self.root = self.location.root
             return
+        if storage_options is not None:
+            raise InvalidOption("storage_options are for a lake in an object store "
+                                f"(s3://bucket/prefix), not {chosen or default_root()}")
         self.root = Path(root) if root is not None else default_root()
         self.location = LakePaths(self.root)
         self._raw = Appender(self.location, self.options)

@@ -58,6 +58,8 @@ def store_errors(where: str, doing: str) -> Iterator[None]:
     failed (its first line: obstore appends pages of debug detail)."""
     try:
         yield
+    except StorageError:
+        raise
     except (BaseError, OSError) as exc:  # a missing key is a FileNotFoundError
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise StorageError(f"cannot {doing} {where}: {first}") from exc
