@@ -81,7 +81,7 @@ def test_a_segment_restored_with_other_bytes_is_read_again(
     assert set(new_ids) <= set(ids(lake)) and len(ids(lake)) == 110
     [entry] = read_resets(lake.paths, "runs")
     assert (entry["segment"], entry["offset"], entry["sequence"]) == (KEY, offset, 2)
-    info = commit_info(lake.paths.table("runs"), 1)
+    info = commit_info(lake.paths.table_files("runs"), 1)
     assert info is not None and KEY in info[METADATA_KEY]["resets"]
     assert lake.compact("runs").tables[0].resets == ()  # reported once
 
