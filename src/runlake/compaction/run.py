@@ -219,19 +219,19 @@ class Compaction:
 
     def _spread(self, executor: Executor, slices: list[Any], total: int,
                 started: float) -> TableCompaction:
-        """The run with batches worked on by ``executor``'s workers (decode, normalize,
-        write Parquet: :func:`compact_batch`); this process reads the raw bytes, keeps the
-        schema, quarantines, dedups and makes the one commit. A few batches per worker are
-        in flight at most, which bounds this process's memory."""
+        """The run with batches worked on by ``executor``'s workers (read, decode, normalize,
+        write Parquet: :func:`compact_batch`); this process only cuts the pending bytes into
+        batches, keeps the schema, quarantines, dedups and makes the one commit. A few
+        batches per worker are in flight at most."""
         workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
-        limit = self.options.batch_bytes
-        tasks = (self._task(batch) for batch in gather(self.source.chunks(slices, limit), limit))
+        batches = self.source.plan(slices, self.options.batch_bytes)
+        tasks = (self._task(pieces) for pieces in batches)
         try:
             done = 0
             for task, result in pipelined(tasks, executor, compact_batch, ahead=2 * workers):
                 self.quarantined += write_entries(self.paths, result.bad)
                 self.staging.add(result.files, result.ids, result.types)
-                done += len(task.data)
+                done += sum(piece.end - piece.start for piece in task.pieces)
                 self._report(done, total)
             version = self._commit(slices)
         except BaseException:
@@ -240,8 +240,8 @@ class Compaction:
         self.source.committed(slices)
         return self._result(version, total, started)
 
-    def _task(self, batch: Batch) -> BatchTask:
-        return BatchTask(self.table, bytes(batch.data), tuple(batch.pieces), self.root,
+    def _task(self, pieces: list[Any]) -> BatchTask:
+        return BatchTask(self.table, self.source, tuple(pieces), self.root,
                          self.staging.tracker.committed, self.staging.tag, self.options.files)
 
     def _decode(self, batch: Batch) -> list[tuple[int, Normalized]]:

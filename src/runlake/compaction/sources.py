@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +72,11 @@ class RawSource(Protocol, Generic[S]):
         """Runs of whole lines of at most ``limit`` bytes (or one longer line)."""
         ...
 
+    def plan(self, pieces: Sequence[S], limit: int) -> Iterator[list[S]]:
+        """``pieces`` cut into batches of whole lines of about ``limit`` bytes, without
+        reading them: for workers that read their batch themselves."""
+        ...
+
     def read(self, piece: S) -> bytes:
         """All of ``piece``'s bytes."""
         ...
@@ -119,6 +124,12 @@ class LocalSource:
 
     def chunks(self, pieces: Sequence[SegmentSlice], limit: int) -> Iterator[Chunk]:
         return segment_chunks(pieces, limit)
+
+    def plan(self, pieces: Sequence[SegmentSlice], limit: int) -> Iterator[list[SegmentSlice]]:
+        # The runs are memory-mapped, and only the pages where a run ends are touched.
+        runs = (SegmentSlice(piece.path, offset, offset + len(chunk))
+                for piece in pieces for _, offset, chunk in segment_chunks([piece], limit))
+        return _grouped(runs, limit)
 
     def read(self, piece: SegmentSlice) -> bytes:
         if piece.end <= piece.start:
@@ -172,6 +183,9 @@ class ShippedSource:
         for piece in pieces:
             yield from _runs(self.key(piece), piece.start, self.read(piece), limit)
 
+    def plan(self, pieces: Sequence[ShippedSlice], limit: int) -> Iterator[list[ShippedSlice]]:
+        return _grouped(pieces, limit)  # whole objects (each at most 64 MiB of lines)
+
     def read(self, piece: ShippedSlice) -> bytes:
         base = piece.shipped.start
         return self.paths.store.get_range(piece.shipped.key, piece.start - base,
@@ -188,6 +202,21 @@ def shipped_ends(objects: list[Shipped]) -> dict[str, int]:
         if ends.get(shipped.segment_key, 0) == shipped.start:
             ends[shipped.segment_key] = shipped.end
     return ends
+
+
+def _grouped(pieces: Iterable[S], limit: int) -> Iterator[list[S]]:
+    """Consecutive pieces in groups of at most ``limit`` bytes (or one larger piece)."""
+    group: list[S] = []
+    filled = 0
+    for piece in pieces:
+        size = piece.end - piece.start  # type: ignore[attr-defined]
+        if group and filled + size > limit:
+            yield group
+            group, filled = [], 0
+        group.append(piece)
+        filled += size
+    if group:
+        yield group
 
 
 def shipped_past(objects: list[Shipped], snap: Snapshot) -> list[ShippedSlice]:

@@ -1,7 +1,8 @@
-"""One batch's work, as a function another process (or machine) can run: bytes in, data
-files out.
+"""One batch's work, as a function another process (or machine) can run: byte ranges in,
+data files out.
 
-``compact_batch`` decodes and normalizes a batch of whole lines, fits the rows to the
+``compact_batch`` reads a batch of whole lines from the lake's raw source itself (local
+segments, or shipped objects), decodes and normalizes it, fits the rows to the
 table's committed columns, writes each date partition as a Parquet file where the table
 keeps them (a local directory or an object store) and returns what the coordinator needs
 for the one commit: the files with their record ids, the types the batch needed, and its
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -24,16 +26,17 @@ from runlake.compaction.evolve import SchemaTracker
 from runlake.compaction.normalize import normalize_batch
 from runlake.compaction.quarantine import QuarantineEntry
 from runlake.compaction.rawbatches import Batch, Piece
+from runlake.compaction.sources import RawSource
 from runlake.storage import Files
 
 
 @dataclass(frozen=True)
 class BatchTask:
-    """A batch sent to a worker: its bytes, where they came from, where files go."""
+    """A batch sent to a worker: which raw bytes to read, from where, and where files go."""
 
     table: str
-    data: bytes
-    pieces: tuple[Piece, ...]
+    source: RawSource[Any]
+    pieces: tuple[Any, ...]
     root: Files
     committed: Mapping[str, pl.DataType]
     tag: str
@@ -58,7 +61,7 @@ def compact_batch(task: BatchTask) -> BatchDone:
     """Normalize ``task``'s lines and write its partitions; see the module docstring."""
     if not _DECODER:
         _DECODER.append(Decoder(threads=False))
-    batch = Batch(memoryview(task.data), task.pieces)
+    batch = _read(task.source, task.pieces)
     tracker = SchemaTracker(dict(task.committed))
     files: list[DataFile] = []
     ids: list[pl.Series] = []
@@ -74,6 +77,16 @@ def compact_batch(task: BatchTask) -> BatchDone:
             files.append(write_file(task.root, date, rows, tag=task.tag, options=task.options))
             ids.append(rows["record_id"])
     return BatchDone(tuple(files), tuple(ids), types, tuple(bad))
+
+
+def _read(source: RawSource[Any], pieces: Sequence[Any]) -> Batch:
+    blobs = [source.read(piece) for piece in pieces]
+    at, places = 0, []
+    for piece, blob in zip(pieces, blobs, strict=True):
+        places.append(Piece(source.key(piece), piece.start, at, len(blob)))
+        at += len(blob)
+    data = blobs[0] if len(blobs) == 1 else b"".join(blobs)
+    return Batch(memoryview(data), tuple(places))
 
 
 def bad_entries(table: str, batch: Batch, base: int,
