@@ -65,14 +65,14 @@ def test_few_modules_at_the_top() -> None:
 
 def test_recording_runs_loads_no_table_engine(tmp_path: Path) -> None:
     # A pipeline that only records (import, failsafe writer, runner) must not pay for
-    # Polars, Delta Lake or Arrow: the public names load lazily.
+    # Polars, Delta Lake or Arrow, nor the object-store client: the public names load lazily.
     code = """
 import sys, runlake
 writer = runlake.LearningRecordWriter(sys.argv[1])
 runner = runlake.PipelineRunner(runlake.OfflineBackend(), learning_writer=writer)
 runner.run({"txt2img": {"prompt": "a fox", "steps": 4, "width": 64, "height": 64}})
 assert writer.failures == 0
-print(sorted(m for m in ("polars", "deltalake", "pyarrow") if m in sys.modules))
+print(sorted(m for m in ("polars", "deltalake", "pyarrow", "obstore") if m in sys.modules))
 """
     result = run_python(code, str(tmp_path))
     assert result.returncode == 0, result.stderr
