@@ -68,8 +68,8 @@ class Shipper:
         if max_object_bytes < 1:
             raise InvalidOption(f"max_object_bytes must be positive, got {max_object_bytes}")
         self.paths, self.to, self.limit, self.timeout = paths, to, max_object_bytes, lock_timeout
-        self.identity = shipping_of(paths, to=to.root, host=host)
         to.writable()  # a store ignoring If-None-Match could let two shippers overwrite
+        self.identity = shipping_of(paths, to=to.root, host=host)
         self._ends: dict[tuple[str, str], dict[str, int]] = {}
 
     def run(self) -> ShipResult:

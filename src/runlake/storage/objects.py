@@ -229,8 +229,8 @@ def probe(store: ObjectStore) -> None:
         if identity in _PROBED:
             return
         key = f"{_PROBE_FOLDER}/{uuid.uuid4().hex}"
+        first = store.create(key, b"1")  # an unreachable store fails here, saying why
         try:
-            first = store.create(key, b"1")
             second = store.create(key, b"2")
         finally:
             store.delete(key)

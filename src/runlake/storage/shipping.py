@@ -50,7 +50,8 @@ def shipping_of(paths: LakePaths, *, to: str, host: str | None) -> Shipping:
     if recorded.to != to or (host is not None and recorded.host != host):
         raise InvalidOption(
             f"the lake at {paths.root} ships to {recorded.to} as host {recorded.host!r} "
-            f"({paths.root / SHIP_FILE}); a lake ships to one shared lake under one host id")
+            f"({paths.root / SHIP_FILE}); a lake ships to one shared lake under one host id "
+            "(remove that file only if nothing was shipped to the one it names)")
     return recorded
 
 
