@@ -139,6 +139,7 @@ def test_every_reading_and_maintaining_command_works_on_a_shared_lake(
     assert "Euler a" in run("compare", "--by", "sampler")
     assert "records" in run("stats", "runs")
     assert "rated_runs" in run("tables")
+    assert "problem" not in run("check").lower()
     assert len(run("files", "runs").split()) >= 3
     run("optimize", "runs")
     run("vacuum", "runs", "--retention-hours", "0")
