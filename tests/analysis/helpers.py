@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -50,6 +51,18 @@ def demo_with_images(root: Path) -> runlake.Lake:
     lake.compact()
     lake.close()
     return lake
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """The demo lake's report as written once, and the progress it reported."""
+
+    path: Path
+    events: list[runlake.ReportProgress]
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text(encoding="utf-8")
 
 
 def grid_cells(page: str) -> list[str]:

@@ -25,7 +25,7 @@ from runlake.analysis.grid import plan_grids
 from runlake.analysis.page import CSP, SCRIPT
 from runlake.analysis.thumbnails import ThumbnailCache, thumbnail
 from runlake.testing import sweep
-from tests.analysis.helpers import decode_data_uri, grid_cells
+from tests.analysis.helpers import DemoReport, decode_data_uri, grid_cells
 
 EVIL = "<script>alert(1)</script>"
 SNAPSHOT = {"lake": "/data/lake", "runs_version": 7, "runs_uncompacted_records": 3,
@@ -81,9 +81,8 @@ def page(runs: pl.DataFrame) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_page(demo_lake: runlake.Lake, tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = tmp_path_factory.mktemp("demo-report") / "report.html"
-    return demo_lake.report(out).read_text(encoding="utf-8")
+def demo_page(demo_report: DemoReport) -> str:
+    return demo_report.text
 
 
 # --- the image grids ---------------------------------------------------------------------
@@ -214,7 +213,7 @@ def test_the_header_says_what_was_read_in_words(page: str) -> None:
         "3 prompts." in header
     assert "<th>Runs table</th><td>version 7, and 3 records not yet compacted</td>" in header
     assert "runs_version" not in header and "uncompacted_records" not in header
-    stamped = runlake.render_report(pl.DataFrame(sweep_runs(), schema_overrides=SCHEMA),
+    stamped = runlake.render_report(pl.DataFrame({"rating": [4.0]}),
                                     generated_at=datetime(2026, 3, 21, 9, 30, tzinfo=timezone.utc))
     assert "<th>Generated</th><td>2026-03-21 09:30 UTC</td>" in stamped
 
@@ -307,14 +306,15 @@ def test_axes_must_differ() -> None:
         ReportOptions(x="steps", y="steps")
 
 
-def test_progress_goes_through_each_step(demo_lake: runlake.Lake, tmp_path: Path) -> None:
-    events: list[runlake.ReportProgress] = []
-    demo_lake.report(tmp_path / "r.html", progress=events.append)
+def test_progress_goes_through_each_step(demo_report: DemoReport) -> None:
+    events = demo_report.events
     steps = list(dict.fromkeys(event.step for event in events))
-    assert steps == ["reading runs", "images", "plots", "writing"]
+    assert steps[0] == "reading runs" and steps[-1] == "writing"
+    assert set(steps) == {"reading runs", "images", "plots", "writing"}
     assert all(event.done <= event.total for event in events)
     last = {event.step: (event.done, event.total) for event in events}
     assert last["images"][0] == last["images"][1] > 40
+    assert last["plots"] == (4, 4)
 
 
 # --- figures at any size -----------------------------------------------------------------

@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import runlake
 from runlake.analysis.page import SCRIPT
-from tests.analysis.helpers import grid_cells
+from tests.analysis.helpers import DemoReport, grid_cells
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -56,9 +55,9 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 def test_chromium_renders_every_image_and_fetches_nothing(
-        demo_lake: runlake.Lake, browser: Any, tmp_path: Path) -> None:
-    report = demo_lake.report(tmp_path / "report.html")
-    cells = len(grid_cells(report.read_text(encoding="utf-8")))
+        demo_report: DemoReport, browser: Any, tmp_path: Path) -> None:
+    report = demo_report.path
+    cells = len(grid_cells(demo_report.text))
     visit = Visit(browser.new_page(), report.resolve().as_uri())
     widths = visit.page.eval_on_selector_all(
         "img", "images => images.map(image => image.complete ? image.naturalWidth : -1)")
@@ -74,8 +73,8 @@ def test_chromium_renders_every_image_and_fetches_nothing(
 
 
 def test_the_pinned_script_sorts_and_filters_and_nothing_else_runs(
-        demo_lake: runlake.Lake, browser: Any, tmp_path: Path) -> None:
-    report = demo_lake.report(tmp_path / "report.html")
+        demo_report: DemoReport, browser: Any, tmp_path: Path) -> None:
+    report = demo_report.path
     page = Visit(browser.new_page(), report.resolve().as_uri()).page
     column = "#cfg-curves-table tbody td:nth-child(4)"  # mean
     page.click("#cfg-curves-table thead th:nth-child(4)")
@@ -88,7 +87,7 @@ def test_the_pinned_script_sorts_and_filters_and_nothing_else_runs(
     assert shown == 3
     # The same page with its script changed by one character: the policy blocks it.
     tampered = tmp_path / "tampered.html"
-    tampered.write_text(report.read_text(encoding="utf-8").replace(
+    tampered.write_text(demo_report.text.replace(
         SCRIPT, SCRIPT.replace("filter rows", "filter  rows")), encoding="utf-8")
     visit = Visit(browser.new_page(), tampered.resolve().as_uri())
     assert any(re.search("inline script.*Content Security Policy", text)

@@ -95,7 +95,7 @@ SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).diges
 CSP = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
        f"script-src '{SCRIPT_HASH}'; base-uri 'none'; form-action 'none'")
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px;
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1440px;
        color: #222; padding: 0 1rem; }
 h1 { margin-bottom: 0.2rem; }
 section { margin: 2.5rem 0; }
