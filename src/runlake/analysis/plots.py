@@ -122,10 +122,12 @@ def sampler_steps_heatmap(frame: pl.DataFrame, *, metric: str = "rating") -> Fig
     return heatmap(stats, metric=metric)
 
 
-def cfg_curves(frame: pl.DataFrame, *, metric: str = "rating") -> Figure:
+def cfg_curves(frame: pl.DataFrame, *, metric: str = "rating",
+               stats: pl.DataFrame | None = None) -> Figure:
     """Mean ``metric`` against CFG scale per model with its 95 % interval band: one panel
-    with a colour per model, or a panel per model past ``MAX_OVERLAID`` models."""
-    stats = _stats_or_none(lambda f: cfg_stats(f, metric=metric), frame)
+    with a colour per model, or a panel per model past ``MAX_OVERLAID`` models. ``stats``:
+    :func:`cfg_stats` of ``frame`` when already computed."""
+    stats = _stats_or_none(lambda f: cfg_stats(f, metric=metric), frame, stats)
     if stats is None:
         return message_figure(f"No {metric} values with a CFG scale to plot.")
     models = _by(stats, "model")
@@ -153,11 +155,13 @@ def cfg_curves(frame: pl.DataFrame, *, metric: str = "rating") -> Figure:
 
 
 def variants_vs_baseline(frame: pl.DataFrame, *, metric: str = "rating",
-                         max_experiments: int = MAX_EXPERIMENTS) -> Figure:
+                         max_experiments: int = MAX_EXPERIMENTS,
+                         stats: pl.DataFrame | None = None) -> Figure:
     """Per experiment, each variant's mean ``metric`` minus the baseline's (the lowest
     variant index), with 95 % Welch intervals; at most ``max_experiments`` (the most
-    recent), one colour each, stacked in one panel (one layout pass, however many)."""
-    stats = _stats_or_none(lambda f: variant_stats(f, metric=metric), frame)
+    recent), one colour each, stacked in one panel (one layout pass, however many).
+    ``stats``: :func:`variant_stats` of ``frame`` when already computed."""
+    stats = _stats_or_none(lambda f: variant_stats(f, metric=metric), frame, stats)
     if stats is None:
         return message_figure(f"No experiment variants with a {metric} to compare.")
     experiments = _by(stats, "experiment_id")[-max_experiments:]
@@ -180,11 +184,12 @@ def variants_vs_baseline(frame: pl.DataFrame, *, metric: str = "rating",
     return figure
 
 
-def duration_vs_steps(frame: pl.DataFrame) -> Figure:
+def duration_vs_steps(frame: pl.DataFrame, *, bands: pl.DataFrame | None = None) -> Figure:
     """Seconds per run against steps per model: the median line with the 25-75 % and 10-90 %
     bands (no point per run: a million runs stay a few shapes); a colour per model, or a
-    panel per model past ``MAX_OVERLAID`` models."""
-    bands = duration_bands(frame)
+    panel per model past ``MAX_OVERLAID`` models. ``bands``: :func:`duration_bands` of
+    ``frame`` when already computed."""
+    bands = duration_bands(frame) if bands is None else bands
     if bands.is_empty():
         return message_figure("No runs with a duration and steps to plot.")
     models = _by(bands, "model")
@@ -280,13 +285,20 @@ def _cell_caption(cell: Mapping[str, object], metric: str) -> str:
 
 
 def _stats_or_none(
-    stats_of: Callable[[pl.DataFrame], pl.DataFrame], frame: pl.DataFrame
+    stats_of: Callable[[pl.DataFrame], pl.DataFrame], frame: pl.DataFrame,
+    computed: pl.DataFrame | None = None,
 ) -> pl.DataFrame | None:
     """The stats without missing-knob rows, or None when there is nothing to draw."""
+    if computed is not None:
+        return _drawable(computed)
     try:
         stats = stats_of(frame)
     except LakeError:  # a column the frame lacks: the figure says there is no data
         return None
+    return _drawable(stats)
+
+
+def _drawable(stats: pl.DataFrame) -> pl.DataFrame | None:
     if "knob_missing" in stats.columns:
         stats = stats.filter(~pl.col("knob_missing"))
     if "n" in stats.columns:  # compare lists groups without any value too: nothing to draw

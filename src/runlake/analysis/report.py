@@ -396,7 +396,8 @@ def _cfg_section(runs: pl.DataFrame, options: ReportOptions) -> str:
     if stats is None:
         return ""
     return _figure_section(
-        "cfg-curves", "CFG scale per model", plots.cfg_curves(runs, metric=options.metric),
+        "cfg-curves", "CFG scale per model",
+        plots.cfg_curves(runs, metric=options.metric, stats=stats),
         f"Mean {options.metric} against CFG scale, with 95 % intervals as bands.",
         stats=stats, columns=("model", "cfg_scale", *STAT_VIEW))
 
@@ -409,7 +410,7 @@ def _variants_section(runs: pl.DataFrame, options: ReportOptions) -> str:
         return ""
     return _figure_section(
         "variants", "Experiment variants against the baseline",
-        plots.variants_vs_baseline(runs, metric=options.metric),
+        plots.variants_vs_baseline(runs, metric=options.metric, stats=stats),
         f"Each variant's mean {options.metric} minus its experiment's baseline (lowest variant "
         "index), with 95 % Welch intervals.", stats=stats,
         columns=("experiment_name", "variant_index", "variant_value", "n", "mean", "diff",
@@ -420,10 +421,11 @@ def _duration_section(runs: pl.DataFrame) -> str:
     from runlake.analysis import plots  # noqa: PLC0415
 
     stats = _stats(lambda: plots.duration_stats(runs))
-    if stats is None or plots.duration_bands(runs).is_empty():
+    bands = plots.duration_bands(runs)
+    if stats is None or bands.is_empty():
         return ""
     return _figure_section(
-        "duration", "Duration by steps", plots.duration_vs_steps(runs),
+        "duration", "Duration by steps", plots.duration_vs_steps(runs, bands=bands),
         "Seconds per run against steps per model: the median with 25-75 % and 10-90 % bands. "
         "The table gives means (rank 1 = fastest).", stats=stats,
         columns=("model", "steps", "n", "mean", "ci_low", "ci_high", "rank"))
