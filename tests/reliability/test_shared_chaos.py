@@ -85,7 +85,7 @@ class Chaos:
 
     def run(self) -> None:
         self.running = [spawn(*c) for c in self.commands]
-        while not self.stop.wait(self.rng.uniform(0.5, 2.0)):
+        while not self.stop.wait(self.rng.uniform(1.0, 3.0)):
             index = self.rng.randrange(len(self.running))
             os.kill(self.running[index].pid, signal.SIGKILL)
             self.running[index].wait()
@@ -122,11 +122,17 @@ def test_every_acknowledged_record_exactly_once(
     chaos.append(Chaos(commands, random.Random(14)))
     killer = threading.Thread(target=chaos[0].run, daemon=True)
     killer.start()
-    scans = reader_until(shared_url, lambda: all(w.poll() is not None for w in writers))
     log = shared_paths(shared_url).table_files("runs")
-    deadline = time.monotonic() + 60  # on a busy machine, a compactor may need a while
-    while not log.entries("_delta_log") and time.monotonic() < deadline:
-        time.sleep(0.5)  # more chaos, until a compaction committed under it
+    deadline = time.monotonic() + 90  # on a busy machine, a compactor may need a while
+
+    def enough(scans: int) -> bool:
+        """The writers are done, and (unless time is up) the reader scanned a few times and
+        a compaction committed under the chaos."""
+        if any(w.poll() is None for w in writers):
+            return False
+        return time.monotonic() > deadline or (scans >= 3 and bool(log.entries("_delta_log")))
+
+    scans = reader_until(shared_url, enough)
     chaos[0].end()
     killer.join()
     assert all(w.returncode == 0 for w in writers), [w.stderr.read() for w in writers if w.stderr]
@@ -144,12 +150,12 @@ def test_every_acknowledged_record_exactly_once(
     assert_objects_tile(shared_url)
 
 
-def reader_until(url: str, done: Callable[[], bool]) -> int:
-    """Scan the shared lake until ``done()``: no record ever twice, none ever lost."""
+def reader_until(url: str, done: Callable[[int], bool]) -> int:
+    """Scan the shared lake until ``done(scans)``: no record ever twice, none ever lost."""
     seen: set[str] = set()
     scans = 0
     lake = runlake.Lake(url)
-    while not done():
+    while not done(scans):
         try:
             ids = lake.scan("runs").select("record_id").collect()["record_id"]
         except runlake.EmptyLake:
