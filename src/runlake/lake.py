@@ -8,6 +8,7 @@ Each method is one delegation to the stage that owns it, in the stages' order: a
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -33,9 +34,22 @@ from runlake.defaults import (
     DEFAULT_TARGET_SIZE,
     Compression,
 )
-from runlake.errors import InvalidOption, InvalidRecord
-from runlake.records import DEFAULT_MAX_RECORD_BYTES, RUNS_TABLE
+from runlake.errors import InvalidOption, InvalidRecord, LakeError
+from runlake.records import (
+    DEFAULT_MAX_RECORD_BYTES,
+    DEFAULT_RATING_SCALE,
+    RATED_RUNS_VIEW,
+    RATING,
+    RATINGS_TABLE,
+    RUNS_TABLE,
+    RateBy,
+    check_scale,
+    rating_record,
+    utc_now_text,
+)
 from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, is_url, validate_table
+
+log = logging.getLogger("runlake.compaction")
 
 # The table zone's stages (Polars, Delta Lake, Arrow) are imported by the methods that use
 # them: a pipeline that only appends then never loads them, and `import runlake` stays fast.
@@ -88,9 +102,11 @@ class Lake:
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
         storage_options: Mapping[str, str] | None = None,
+        rating_scale: tuple[float, float] = DEFAULT_RATING_SCALE,
     ) -> None:
         chosen = root if root is not None else os.environ.get("RUNLAKE_LAKE")
-        self.options = LakeOptions(segment_bytes, lock_timeout, max_record_bytes)
+        self.options = LakeOptions(segment_bytes, lock_timeout, max_record_bytes,
+                                   check_scale(rating_scale))
         self.root: Path | str
         self.location: AnyPaths  # where the lake is: a directory, or a root in a store
         self._raw: Appender | None = None
@@ -178,6 +194,30 @@ class Lake:
         if self._raw is not None:
             self._raw.close()
 
+    def rate(
+        self,
+        target: str,
+        score: object,
+        *,
+        rater: str | None = None,
+        notes: str | None = None,
+        by: RateBy = "auto",
+        durability: Durability = "fsync",
+    ) -> str:
+        """Record a person's rating of one run (``target`` its run id) or one image (its path
+        as the run recorded it); return the rating record's id.
+
+        ``by="auto"`` reads ``target`` as an image path when it holds a ``/`` or ends in an
+        image suffix, else as a run id. ``score`` must be a number on the lake's rating scale
+        (1-5 unless ``Lake(rating_scale=...)`` says otherwise): ``"4/5"``, ``7`` or
+        ``"great"`` raise :class:`InvalidRecord` and nothing is written.
+
+        >>> lake.rate("5f0c1a2e-0000-4000-8000-000000000001", 4, rater="ana")  # doctest: +SKIP
+        """
+        record = rating_record(target, score, rater=rater, notes=notes, by=by,
+                               timestamp=utc_now_text())
+        return self.append(RATINGS_TABLE, record, durability=durability)
+
     # -- the raw zone ---------------------------------------------------------------------
 
     def tables(self) -> list[str]:
@@ -254,6 +294,12 @@ class Lake:
         :class:`LockTimeout` when another compaction holds the table for ``lock_timeout``
         seconds (default: the lake's). See docs/compaction.md.
 
+        Compacting every table (``table=None``, what ``runlake compact`` does) then rewrites
+        the derived table ``tables/rated_runs/`` (runs joined with their ratings, for readers
+        outside runlake) when ``runs`` or ``ratings`` has a new version; a failure there is
+        logged, the compaction stands. Compacting one table never does: its memory stays
+        bounded by ``batch_bytes`` (the join's grows with the table).
+
         ``executor`` (any :class:`concurrent.futures.Executor`: a process pool, a Dask
         ``Client.get_executor()``) decodes, normalizes and writes the batches on its
         workers; this process still reads the raw bytes and makes the one commit. Workers
@@ -267,7 +313,10 @@ class Lake:
         from runlake.compaction import CompactOptions, FileOptions, compact
         options = CompactOptions(batch_bytes, self._lock_timeout(lock_timeout),
                                  FileOptions(compression=compression), executor)
-        return compact(self.location, table, options=options, progress=progress)
+        result = compact(self.location, table, options=options, progress=progress)
+        if table is None:
+            self._refresh_rated_runs(options.lock_timeout)
+        return result
 
     def optimize(
         self, table: str | None = None, *, target_size: int = DEFAULT_TARGET_SIZE,
@@ -370,6 +419,8 @@ class Lake:
         >>> lake.compare(["sampler", "steps"], within="model")   # doctest: +SKIP
         """
         from runlake.analysis import compare_table
+        if metric == RATING and isinstance(scale, str) and scale == "auto":
+            scale = self.options.rating_scale  # the scale this lake's ratings are checked on
         return compare_table(self.location, by, metric, table=table, within=within,
                              where=where, min_n=min_n, best=best, baseline=baseline,
                              scale=scale, order=order)
@@ -458,6 +509,14 @@ class Lake:
                          selection=Selection(where, experiment))
 
     # -- internals ------------------------------------------------------------------------
+
+    def _refresh_rated_runs(self, lock_timeout: float) -> None:
+        from runlake.analysis import refresh_rated_runs
+        try:
+            refresh_rated_runs(self.location, lock_timeout=lock_timeout)
+        except LakeError as exc:  # the join is a convenience: the next compaction retries it
+            log.warning("runlake: could not refresh tables/%s (%s); the next `runlake compact` "
+                        "tries again", RATED_RUNS_VIEW, exc)
 
     def _appender(self) -> Appender:
         if self._raw is None:

@@ -8,6 +8,8 @@ Modules, in the order a question goes through them:
 - ``ratings``: ``join_ratings``, rating records attached to the runs they judge.
 - ``rated``: the rated runs at one snapshot, with the provenance naming it (for exports and
   reports); was ``provenance.py``.
+- ``published``: the derived ``rated_runs`` Delta table (the join, for other engines),
+  refreshed from the committed tables.
 - ``comparison``: ``compare``: n, mean, std, 95 % interval (Wilson on a bounded scale,
   Student-t otherwise), min, max, a credible rank (by the interval's bound), Welch
   difference to a baseline.
@@ -47,6 +49,7 @@ from runlake.analysis.comparison import (
 from runlake.analysis.engines import table_files
 from runlake.analysis.grid import GridOptions
 from runlake.analysis.gridview import GridResult, grid_frame, grid_lake
+from runlake.analysis.published import refresh_rated_runs
 from runlake.analysis.query import (
     TableStats,
     TableSummary,
@@ -91,6 +94,7 @@ __all__ = [
     "join_ratings",
     "read_rated",
     "read_table",
+    "refresh_rated_runs",
     "render_report",
     "report_lake",
     "resolve_column",

@@ -42,7 +42,7 @@ import polars as pl
 
 from runlake.defaults import DEFAULT_MIN_N
 from runlake.errors import InvalidOption, InvalidQuery, UnknownColumn
-from runlake.records import DEFAULT_RATING_SCALE, Scale, check_scale, format_scale
+from runlake.records import DEFAULT_RATING_SCALE, RATING, Scale, check_scale, format_scale
 
 Best = Literal["max", "min"]
 Order = Literal["rank", "knobs"]
@@ -51,7 +51,6 @@ ScaleOption = Scale | Literal["auto"] | None
 CONFIG_PREFIX = "config."
 CONFIDENCE = 0.95
 Z = 1.959963984540054  # the standard normal quantile at 0.5 + CONFIDENCE / 2
-RATING = "rating"  # the metric whose scale is the lake's rating scale
 STAT_COLUMNS = (
     "n", "n_missing_metric", "mean", "std", "ci_low", "ci_high", "min", "max", "rank",
     "knob_missing",

@@ -15,8 +15,14 @@ from typing import get_args
 from runlake.append.batching import PartitionBatch
 from runlake.append.segments import DEFAULT_SEGMENT_BYTES, AppendOptions, Durability, append_buffer
 from runlake.append.writer import BufferedWriter
-from runlake.errors import InvalidOption, InvalidRecord
-from runlake.records import DEFAULT_MAX_RECORD_BYTES, Enveloper
+from runlake.errors import InvalidOption, InvalidRecord, InvalidTableName
+from runlake.records import (
+    DEFAULT_MAX_RECORD_BYTES,
+    DEFAULT_RATING_SCALE,
+    DERIVED_TABLES,
+    Enveloper,
+    Scale,
+)
 from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, validate_table
 
 # append_many holds at most this much serialized data before it starts writing, so a call
@@ -31,6 +37,7 @@ class LakeOptions:
     segment_bytes: int = DEFAULT_SEGMENT_BYTES
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    rating_scale: Scale = DEFAULT_RATING_SCALE  # the ratings table's scores must be on it
 
     @property
     def append(self) -> AppendOptions:
@@ -86,11 +93,11 @@ class Appender:
         """A buffered, group-committing writer for ``table`` (``"none"`` writes as ``"flush"``:
         the writer is already the buffer)."""
         _check_durability(durability)
-        validate_table(table)
+        _writable(table)
         return BufferedWriter(
             self.paths, table, durability="fsync" if durability == "fsync" else "flush",
             max_batch=max_batch, flush_interval=flush_interval, options=self.options.append,
-            max_record_bytes=self.options.max_record_bytes,
+            max_record_bytes=self.options.max_record_bytes, rating_scale=self.options.rating_scale,
         )
 
     def flush(self) -> None:
@@ -106,7 +113,8 @@ class Appender:
             writer.close()
 
     def _enveloper(self, table: str) -> Enveloper:
-        return Enveloper(validate_table(table), max_record_bytes=self.options.max_record_bytes)
+        return Enveloper(_writable(table), max_record_bytes=self.options.max_record_bytes,
+                         rating_scale=self.options.rating_scale)
 
     def _deferred_writer(self, table: str) -> BufferedWriter:
         with self._deferred_lock:
@@ -115,6 +123,14 @@ class Appender:
                 writer = self.writer(table, max_batch=10_000, flush_interval=None)
                 self._deferred[table] = writer
             return writer
+
+
+def _writable(table: str) -> str:
+    """``table``, if records may be appended to it (a valid name, not a derived table)."""
+    if validate_table(table) in DERIVED_TABLES:
+        raise InvalidTableName(f"table {table!r} is written by compaction (runs joined with "
+                               "their ratings): append runs to 'runs' and ratings to 'ratings'")
+    return table
 
 
 def _check_durability(durability: str) -> None:

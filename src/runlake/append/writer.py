@@ -17,7 +17,7 @@ from types import TracebackType
 from runlake.append.batching import PartitionBatch
 from runlake.append.segments import AppendOptions, Durability
 from runlake.errors import InvalidOption, LakeError
-from runlake.records import Enveloper
+from runlake.records import DEFAULT_RATING_SCALE, Enveloper, Scale
 from runlake.storage import LakePaths
 
 log = logging.getLogger(__name__)
@@ -40,13 +40,15 @@ class BufferedWriter:
         flush_interval: float | None,
         options: AppendOptions,
         max_record_bytes: int,
+        rating_scale: Scale = DEFAULT_RATING_SCALE,
     ) -> None:
         if max_batch < 1:
             raise InvalidOption(f"max_batch must be at least 1, got {max_batch}")
         self.table = table
         self.durability = durability
         self.max_batch = max_batch
-        self._enveloper = Enveloper(table, max_record_bytes=max_record_bytes)
+        self._enveloper = Enveloper(table, max_record_bytes=max_record_bytes,
+                                    rating_scale=rating_scale)
         self._pending = PartitionBatch(paths, table, options)
         self._lock = threading.Lock()  # guards _pending
         self._flush_lock = threading.Lock()  # one flush at a time keeps batches in order

@@ -13,6 +13,8 @@ import typer
 
 from runlake.cli import analysis, append, compaction, export, importers, learning, ship
 from runlake.cli.session import Session
+from runlake.errors import InvalidOption
+from runlake.records import parse_scale
 
 app = typer.Typer(
     name="runlake",
@@ -33,12 +35,28 @@ def _global(
                      "shared lake (default: $RUNLAKE_LAKE, else ./lake).",
                      envvar="RUNLAKE_LAKE", show_envvar=False),
     ] = None,
+    rating_scale: Annotated[
+        str | None,
+        typer.Option("--rating-scale", help="The scale ratings are on, LOW-HIGH (default "
+                     "1-5; $RUNLAKE_RATING_SCALE): scores off it are refused.",
+                     envvar="RUNLAKE_RATING_SCALE", show_envvar=False, metavar="LOW-HIGH"),
+    ] = None,
 ) -> None:
     """runlake: append generation-run records, compact them, compare knobs."""
-    ctx.obj = Session(lake)
+    ctx.obj = Session(lake, _scale(rating_scale))
+
+
+def _scale(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        return parse_scale(text)
+    except InvalidOption as exc:
+        raise typer.BadParameter(str(exc), param_hint="--rating-scale") from exc
 
 
 app.command()(append.append)
+app.command()(append.rate)
 app.command()(append.status)
 app.command("replay-deadletter")(append.replay_deadletter)
 app.command()(ship.ship)

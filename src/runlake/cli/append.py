@@ -41,6 +41,40 @@ def append(
         raise typer.Exit(1)
 
 
+def rate(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(
+        help="The run id, or the image path as the run recorded it (a path holds a / or "
+        "ends in .png, .jpg ...).", metavar="RUN_ID|IMAGE_PATH")],
+    score: Annotated[str, typer.Argument(help="A number on the rating scale (default 1-5).")],
+    rater: Annotated[str | None, typer.Option(help="Who rated it.")] = None,
+    notes: Annotated[str | None, typer.Option(help="A remark kept with the rating.")] = None,
+    image: Annotated[bool, typer.Option("--image", help="TARGET is an image path.")] = False,
+    run: Annotated[bool, typer.Option("--run", help="TARGET is a run id.")] = False,
+) -> None:
+    """Rate one run or image: append a rating record to the ratings table.
+
+    A later rating of the same run replaces the earlier one in comparisons and exports.
+
+    Example: runlake rate out/txt2img/00042.png 4 --rater ana
+    """
+    if image and run:
+        raise typer.BadParameter("give --image or --run, not both")
+    here = session(ctx)
+    record_id = here.lake().rate(target, _number(score), rater=rater, notes=notes,
+                                 by="image" if image else "run" if run else "auto")
+    here.out.print(f"rated {target} {score} (rating record {record_id})", highlight=False)
+
+
+def _number(text: str) -> float | str:
+    """``text`` as a number when it is one; else the text itself, which the ratings table's
+    contract then refuses with its reason (a score like "4/5" is not a number)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def status(
     ctx: typer.Context,
     output: Annotated[Format, typer.Option(

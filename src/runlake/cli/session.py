@@ -20,11 +20,14 @@ class Session:
     """The options given before the command, and the consoles of this invocation."""
 
     lake_path: str | None = None  # a directory, or a shared lake's URL
+    rating_scale: tuple[float, float] | None = None
     out: Console = field(default_factory=Console)
     err: Console = field(default_factory=lambda: Console(stderr=True))
 
     def lake(self) -> runlake.Lake:
-        return runlake.Lake(self.lake_path)
+        if self.rating_scale is None:
+            return runlake.Lake(self.lake_path)
+        return runlake.Lake(self.lake_path, rating_scale=self.rating_scale)
 
 
 def session(ctx: typer.Context) -> Session:

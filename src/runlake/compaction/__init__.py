@@ -31,6 +31,7 @@ Modules, in the order a run goes through them:
 - ``check``: what is wrong with a table (log, data files, raw vs offsets, quarantine, dead
   letters), changing nothing.
 - ``rebuild``: a damaged table rebuilt from the raw zone as one new version.
+- ``derived``: derived tables (``rated_runs``), replaced whole from other tables' versions.
 
 Owns ``tables/`` and ``quarantine/``. Imports ``runlake.append`` (segment slices),
 ``runlake.records`` (knobs), ``runlake.storage`` and the table engines (Polars, Arrow; Delta
@@ -53,6 +54,7 @@ from runlake.compaction.deltatable import (
     scan_files,
     snapshot_files,
 )
+from runlake.compaction.derived import derived_from, replace_derived, up_to_date
 from runlake.compaction.evolve import conform, unify
 from runlake.compaction.maintenance import (
     OptimizeResult,
@@ -107,6 +109,7 @@ __all__ = [
     "compact",
     "conform",
     "delta_errors",
+    "derived_from",
     "file_uris",
     "fingerprint",
     "ids_present",
@@ -118,6 +121,7 @@ __all__ = [
     "raw_source",
     "read_entries",
     "rebuild",
+    "replace_derived",
     "scan_files",
     "segment_key",
     "shared_status",
@@ -125,5 +129,6 @@ __all__ = [
     "snapshot_files",
     "snapshot_of",
     "unify",
+    "up_to_date",
     "vacuum",
 ]

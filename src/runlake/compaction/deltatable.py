@@ -1,5 +1,5 @@
 """The Delta Lake side: open a table, read its schema and files, commit, read commit info,
-optimize and vacuum.
+optimize and vacuum, and replace a derived table whole.
 
 The only module that imports ``deltalake`` (an import-linter contract in ``pyproject.toml``
 keeps it so). Every call goes through here, inside :func:`delta_errors`, so callers only ever
@@ -34,7 +34,14 @@ from urllib.parse import unquote
 import orjson
 import polars as pl
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, Schema, Transaction
+from deltalake import (
+    CommitProperties,
+    DeltaTable,
+    Schema,
+    Transaction,
+    WriterProperties,
+    write_deltalake,
+)
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
@@ -45,6 +52,8 @@ from runlake.storage import Files, fsync_path, storage_error, storage_errors
 METADATA_KEY = "runlake"
 APP_PREFIX = "runlake.compact."
 _NO_PARTITION = "0000-00-00"  # an overwrite filter that matches no partition
+# delta-rs holds a row group in memory until it is this long: a bound on a refresh's memory.
+_DERIVED_ROW_GROUP = 16_384
 LOG_DIR = "_delta_log"
 ID = "record_id"
 _FILE = "__runlake_file"
@@ -275,6 +284,31 @@ def _create(root: Files, schema: Schema, adds: list[AddAction],
                 root.uri, storage_options=root.options):
             raise
         raise CommitFailedError(f"the table was created meanwhile ({exc})") from exc
+
+
+def replace_all(root: Files, schema: Mapping[str, pl.DataType], parts: Iterable[pl.DataFrame],
+                *, key: str, info: dict[str, Any]) -> int:
+    """Replace every row of the table at ``root`` (created when missing) with the rows of
+    ``parts`` (frames of ``schema``), partitioned by date, in one overwrite commit whose
+    commit info holds ``info`` under ``key`` (never runlake's offsets key: this commit
+    covers no raw bytes). Return the new version. For derived tables; the replaced files
+    stay until vacuum.
+
+    The parts are streamed to delta-rs as they come, in row groups of at most
+    :data:`_DERIVED_ROW_GROUP` rows, so memory follows a part, not the table."""
+    # Delta has no type for an all-null column: it is text, as compaction stores it.
+    arrow = arrow_schema({name: pl.String() if dtype == pl.Null else dtype
+                          for name, dtype in schema.items()})
+    batches = (batch for part in parts for batch in part.to_arrow().cast(arrow).to_batches())
+    with delta_errors(root):
+        write_deltalake(root.uri, pa.RecordBatchReader.from_batches(arrow, batches),
+                        mode="overwrite", schema_mode="overwrite", partition_by=[PARTITION],
+                        storage_options=root.options,
+                        writer_properties=WriterProperties(max_row_group_size=_DERIVED_ROW_GROUP),
+                        commit_properties=CommitProperties(custom_metadata={key: info}))
+        version = int(DeltaTable(root.uri, storage_options=root.options).version())
+    sync_commits(root, version)
+    return version
 
 
 def sync_commits(table: Files, first: int, *, data_files: bool = True) -> None:

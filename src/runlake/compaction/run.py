@@ -40,6 +40,7 @@ from runlake.compaction.staging import Staging
 from runlake.compaction.worker import BatchTask, bad_entries, compact_batch
 from runlake.defaults import DEFAULT_BATCH_BYTES
 from runlake.errors import InvalidOption
+from runlake.records import DERIVED_TABLES
 from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths
 from runlake.storage.shared import AnyPaths, SharedPaths
 
@@ -134,7 +135,12 @@ def compact(
     nothing).
     """
     started = time.monotonic()
-    names = [paths.require_table(table)] if table is not None else paths.table_names()
+    if table in DERIVED_TABLES:
+        raise InvalidOption(f"{table!r} is derived from other tables, not compacted from raw "
+                            "records: compacting every table refreshes it")
+    # Derived tables have no raw records: `Lake.compact` refreshes them after the rest.
+    names = ([paths.require_table(table)] if table is not None
+             else [n for n in paths.table_names() if n not in DERIVED_TABLES])
     if isinstance(paths, SharedPaths):
         paths.writable()  # refuse a store that would lose commits, before any work
     chosen = options or CompactOptions()

@@ -32,24 +32,38 @@ from runlake.records.ids import new_id
 from runlake.records.infotext import Infotext, format_infotext, parse_infotext, split_sampler
 from runlake.records.ratings import (
     DEFAULT_RATING_SCALE,
+    RATING,
+    RateBy,
     Scale,
+    check_rating,
     check_scale,
     format_scale,
     parse_scale,
+    rating_record,
 )
-from runlake.records.tables import JOBS_TABLE, RATED_RUNS_VIEW, RATINGS_TABLE, RUNS_TABLE
+from runlake.records.tables import (
+    DERIVED_TABLES,
+    JOBS_TABLE,
+    RATED_RUNS_VIEW,
+    RATINGS_TABLE,
+    RUNS_TABLE,
+)
 
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
     "DEFAULT_RATING_SCALE",
+    "DERIVED_TABLES",
     "JOBS_TABLE",
     "RATED_RUNS_VIEW",
+    "RATING",
     "RATINGS_TABLE",
     "RUNS_TABLE",
     "Envelope",
     "Enveloper",
     "Infotext",
+    "RateBy",
     "Scale",
+    "check_rating",
     "check_scale",
     "format_infotext",
     "format_scale",
@@ -57,6 +71,7 @@ __all__ = [
     "new_id",
     "parse_infotext",
     "parse_scale",
+    "rating_record",
     "split_sampler",
     "utc_now_text",
 ]

@@ -23,6 +23,8 @@ import orjson
 
 from runlake.errors import InvalidRecord
 from runlake.records.ids import new_id
+from runlake.records.ratings import DEFAULT_RATING_SCALE, Scale, check_rating
+from runlake.records.tables import RATINGS_TABLE
 
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 UTC = timezone.utc
@@ -129,10 +131,14 @@ def _parse_iso(text: str, table: str, field: str) -> datetime:
 class Enveloper:
     """Prepares records for one table; reused across a batch so per-batch work is done once."""
 
-    def __init__(self, table: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> None:
+    def __init__(self, table: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+                 rating_scale: Scale = DEFAULT_RATING_SCALE) -> None:
         self.table = table
         self.max_record_bytes = max_record_bytes
         self.ingested_at = utc_now_text()
+        # The ratings table's contract: a score on the scale, checked before anything is
+        # written, so a bad score is refused here instead of turning null at compaction.
+        self._scale = rating_scale if table == RATINGS_TABLE else None
 
     def envelope(self, record: object, *, default_id: str | None = None) -> Envelope:
         """Validate and serialize ``record``; raise :class:`InvalidRecord` naming what is wrong.
@@ -140,6 +146,8 @@ class Enveloper:
         The record id is the record's own ``record_id``, else ``default_id``, else a new one.
         """
         fields = record if type(record) is dict else _fields(record, self.table)
+        if self._scale is not None:
+            check_rating(fields, self.table, self._scale)
         own_id = fields.get("record_id")
         record_id = (default_id or new_id()) if own_id is None else _record_id(own_id, self.table)
         event_time = event_time_text(fields.get("timestamp"), self.table)
