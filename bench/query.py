@@ -1,12 +1,21 @@
 """``compare`` over a compacted table against a plain JSON-lines loop measured in the same run.
 
-Run: python bench/query.py [--rows 10000000] [--baseline-rows 100000] [--repeat 5]
+Run: python bench/query.py [--rows 10000000] [--tail 0.01] [--baseline-rows 100000]
+                           [--repeat 5]
 
 Generates ``--rows`` seeded rows in the compaction column contract, writes them as Parquet
 (one file per date partition, like the table zone), then times
 ``compare(scan, by=["sampler", "steps", "cfg_scale"])``. The baseline is what people do
 without the lake: read raw JSON lines with orjson and aggregate in a dict loop; it runs on
 ``--baseline-rows`` rows and is extrapolated. Target: compare over 10M rows <= 1 s on 2 cores.
+
+The raw tail: ``--tail`` of ``--rows`` (1 %; so ``--rows 1000000`` is a small smoke run)
+appended through the real append path and left uncompacted. Each of its measures runs in a
+fresh process, in interleaved rounds: ``lake.compare`` over the compacted snapshot only, and
+over snapshot + tail, the first call (after the imports the call needs, loaded by a compare
+of a tiny frame) and a repeated one. One read before the rounds builds the persisted tail
+cache (``cache/<table>/tail/``), as any earlier reader or notebook would have. Targets: the
+first compare with the tail within +20 % of the snapshot-only one, repeated within +10 %.
 
 The wide text columns of the contract (``payload``, long prompts) are left out of the
 generated rows: the Parquet projection never reads them, so they change file size, not time.
@@ -15,9 +24,12 @@ generated rows: the Parquet projection never reads them, so they change file siz
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -143,6 +155,35 @@ def lake_with_tail(frame: pl.DataFrame, root: Path, tail_rows: int) -> runlake.L
     return lake
 
 
+CHILD = r"""
+import json, sys, time
+import polars as pl
+import runlake
+BY = ["sampler", "steps", "cfg_scale"]
+lake = runlake.Lake(sys.argv[1])
+runlake.compare(pl.DataFrame({"sampler": ["a", "b"], "steps": [1, 2], "cfg_scale": [1.0, 2.0],
+                              "rating": [1.0, 2.0]}), by=BY)  # the imports compare needs
+if sys.argv[2] == "tail":
+    call = lambda: lake.compare(BY)
+else:
+    call = lambda: runlake.compare(lake.scan("runs", version=0), by=BY)
+times = []
+for _ in range(2):
+    started = time.perf_counter()
+    call()
+    times.append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+
+
+def fresh(root: Path, kind: str) -> list[float]:
+    """First and repeated compare times in a fresh process."""
+    done = subprocess.run([sys.executable, "-c", CHILD, str(root), kind], capture_output=True,
+                          text=True, check=True)
+    times: list[float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -159,6 +200,7 @@ def main() -> None:
         frame.head(args.baseline_rows).write_ndjson(raw)
         tail_rows = int(args.rows * args.tail)
         lake = lake_with_tail(frame, Path(tmp) / "lake", tail_rows)
+        lake.close()
         del frame
         print(f"generated and wrote {args.rows:,} rows (+{tail_rows:,} raw) in "
               f"{time.perf_counter() - started:.1f} s")
@@ -166,23 +208,27 @@ def main() -> None:
         best = result.filter(pl.col("rank") == 1).select(*BY, "n", "mean").rows()
         print(f"{result.height} groups; best: {best}")
         compare_times = timed(lambda: runlake.compare(scan(table), by=BY), args.repeat)
-        committed_times = timed(
-            lambda: runlake.compare(lake.scan("runs", version=0), by=BY), args.repeat)
-        cold = timed(lambda: lake.compare(BY), 1)
-        warm = timed(lambda: lake.compare(BY), args.repeat)
         loop_times = timed(lambda: json_loop(raw), max(1, args.repeat // 2))
         report(args.rows, compare_times, args.baseline_rows, loop_times)
-        report_tail(args.rows + tail_rows, committed_times, cold[0], warm)
+        building = fresh(lake.root, "tail")
+        rounds = [(fresh(lake.root, "committed"), fresh(lake.root, "tail"))
+                  for _ in range(args.repeat)]
+        report_tail(args.rows + tail_rows, building[0], rounds)
 
 
-def report_tail(rows: int, committed: list[float], cold: float, warm: list[float]) -> None:
-    base = statistics.median(committed)
-    print(f"lake.compare, Delta snapshot only: median {base:.3f} s")
-    for label, seconds in (("first", cold), ("repeated", statistics.median(warm))):
+def report_tail(rows: int, building: float,
+                rounds: list[tuple[list[float], list[float]]]) -> None:
+    print(f"fresh process, first read of the tail ever (normalizes it, writes the cache): "
+          f"{building:.3f} s")
+    for index, (label, target) in enumerate((("first", 0.2), ("repeated", 0.1))):
+        base = min(committed[index] for committed, _ in rounds)
+        seconds = min(tail[index] for _, tail in rounds)
+        ratios = sorted(tail[index] / committed[index] - 1 for committed, tail in rounds)
         overhead = seconds / base - 1
-        print(f"lake.compare with the raw tail, {label} read: {seconds:.3f} s "
-              f"({rows / seconds:,.0f} rows/s), tail overhead {overhead:+.0%} "
-              f"(target <= +20%: {'met' if overhead <= 0.2 else 'MISSED'})")
+        print(f"fresh process, {label} compare: snapshot only {base:.3f} s, with the raw tail "
+              f"{seconds:.3f} s ({rows / seconds:,.0f} rows/s): overhead {overhead:+.0%} "
+              f"(best of {len(rounds)}; per round {', '.join(f'{r:+.0%}' for r in ratios)}); "
+              f"target <= {target:+.0%}: {'MET' if overhead <= target else 'NOT MET'}")
 
 
 def report(rows: int, compare_times: list[float], sample: int, loop_times: list[float]) -> None:

@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from runlake.append import SegmentSlice
 from runlake.compaction import (
     Delta,
     RawSource,
     Snapshot,
+    TailEntry,
     delta_errors,
     ids_present,
     load_version,
@@ -31,9 +33,12 @@ from runlake.compaction import (
     scan_files,
     snapshot_files,
     snapshot_of,
+    tail_chain,
+    tail_scan,
+    tail_store,
 )
 from runlake.errors import CompactionError, InvalidOption, LakeError, TableDamaged
-from runlake.storage import DEFAULT_LOCK_TIMEOUT, Files, validate_table
+from runlake.storage import DEFAULT_LOCK_TIMEOUT, Files, LakePaths, validate_table
 from runlake.storage.shared import AnyPaths
 
 ID = "record_id"
@@ -75,11 +80,12 @@ def scan_table(
         return TableView(snap, 0, committed)
     source = raw_source(paths, table, DEFAULT_LOCK_TIMEOUT)
     slices, _ = source.pending(snap)
-    tail = _TAILS.rows((str(paths.root), table), source, slices, root, delta)
-    if tail.is_empty():
+    disk = _Disk(paths, table) if isinstance(paths, LakePaths) else None
+    tail = _TAILS.rows((str(paths.root), table), source, slices, root, delta, disk=disk)
+    if tail.frame is None or tail.count == 0:
         return TableView(snap, 0, committed)
-    return TableView(snap, tail.height, pl.concat([committed, tail.lazy()],
-                                                  how="diagonal_relaxed"))
+    return TableView(snap, tail.count, pl.concat([committed, tail.frame],
+                                                 how="diagonal_relaxed"))
 
 
 def open_at(root: Files, table: str, version: int | str | datetime | None) -> Delta | None:
@@ -139,18 +145,28 @@ def _missing(root: Files, delta: Delta, missing: list[str], *, explicit: bool) -
 
 @dataclass
 class _Cached:
+    """The rows of a segment's bytes ``[start, end)``, and where they are kept on disk."""
+
     start: int
     end: int
     tail: str | None  # the fingerprint of the bytes before ``end`` when they were read
-    frame: pl.DataFrame
+    parts: list[pl.LazyFrame]  # the rows, in line order: cache files and fresh frames
+    ids: pl.Series  # their record ids, in the same order
+    entries: list[TailEntry]  # the persisted chain covering [start, end), or a prefix of it
 
 
 Key = Hashable  # a segment range's identity (a local segment's path, device and inode)
 TableKey = tuple[str, str]  # the lake root and the table name
 
 
+@dataclass(frozen=True)
+class _Tail:
+    frame: pl.LazyFrame | None  # None: nothing pending
+    count: int
+
+
 class _TailCache:
-    """Normalized rows of each segment's pending bytes, kept between scans in this process.
+    """Normalized rows of each segment's pending bytes, kept between scans.
 
     Raw segments are append-only, so the rows of a byte range never change: a repeated scan
     (an analyst's next question) normalizes only bytes appended since, and a compaction that
@@ -158,19 +174,25 @@ class _TailCache:
     segments pending in the latest scan of a table are kept, so memory follows the tail.
     A segment truncated and grown again in place (same inode) would break that promise: an
     entry is reused only while the fingerprint of the bytes before its end still matches.
+
+    In memory for this process and, for a local lake, on disk for the next ones
+    (``runlake.compaction.tailcache``): a fresh process reads the rows of ranges some
+    process normalized before lazily (only the columns a query needs) from the lake's
+    cache, and normalizes only the bytes after them.
     """
 
     def __init__(self) -> None:
         self._tables: dict[TableKey, dict[Key, _Cached]] = {}
-        self._results: dict[TableKey, tuple[object, pl.DataFrame]] = {}
+        self._results: dict[TableKey, tuple[object, _Tail]] = {}
         self._lock = threading.Lock()
 
     def rows(
         self, table: TableKey, source: RawSource[Any], slices: Sequence[Any], root: Files,
-        delta: Delta | None,
-    ) -> pl.DataFrame:
+        delta: Delta | None, *, disk: _Disk | None,
+    ) -> _Tail:
         """The pending rows not already in ``delta``'s snapshot, each record id once (the
-        first wins). An unchanged tail over an unchanged snapshot is answered from memory."""
+        first wins), and how many. An unchanged tail over an unchanged snapshot is answered
+        from memory."""
         keys = [source.identity(piece) for piece in slices]
         tails = [source.fingerprint(piece) for piece in slices]
         signature = (None if delta is None else delta.version(),
@@ -179,59 +201,98 @@ class _TailCache:
             memo = self._results.get(table)
             if memo is not None and memo[0] == signature:
                 return memo[1]
-            fresh = _updated(self._tables.get(table, {}), keys, slices, tails, source)
+            fresh = _updated(self._tables.get(table, {}), keys, slices, tails, source,
+                             disk=disk)
             self._tables[table] = fresh
-            rows = _new_rows([entry.frame for entry in fresh.values()], root, delta)
+            rows = _new_rows(list(fresh.values()), root, delta)
             self._results[table] = (signature, rows)
             return rows
 
 
-def _new_rows(frames: list[pl.DataFrame], root: Files, delta: Delta | None) -> pl.DataFrame:
-    frames = [frame for frame in frames if not frame.is_empty()]
-    if not frames:
-        return pl.DataFrame()
-    rows = pl.concat(frames, how="diagonal_relaxed")
-    rows = rows.unique(subset=ID, keep="first", maintain_order=True)
-    if delta is None:
-        return rows
-    # Only a retried append can already be committed; the lookup reads only files whose
-    # record-id range can hold one of these ids.
-    known = ids_present(root, delta, rows[ID])
-    return rows.filter(~pl.col(ID).is_in(known.implode()))
+def _new_rows(cached: list[_Cached], root: Files, delta: Delta | None) -> _Tail:
+    parts = [part for entry in cached for part in entry.parts]
+    ids = pl.concat([entry.ids for entry in cached]) if cached else _NO_IDS
+    if ids.is_empty():
+        return _Tail(None, 0)
+    keep = ids.is_first_distinct()
+    if delta is not None:
+        # Only a retried append can already be committed; the lookup reads only files whose
+        # record-id range can hold one of these ids.
+        known = ids_present(root, delta, ids.filter(keep))
+        keep &= ~ids.is_in(known.implode())
+    rows = pl.concat(parts, how="diagonal_relaxed")
+    if not keep.all():
+        kept = pl.Series(_ROW, np.flatnonzero(keep.to_numpy()), dtype=pl.UInt32)
+        rows = rows.with_row_index(_ROW).filter(pl.col(_ROW).is_in(kept.implode())).drop(_ROW)
+    return _Tail(rows, int(keep.sum()))
 
 
 def _updated(
     old: dict[Key, _Cached], keys: list[Key], slices: Sequence[Any],
-    tails: list[str | None], source: RawSource[Any],
+    tails: list[str | None], source: RawSource[Any], *, disk: _Disk | None,
 ) -> dict[Key, _Cached]:
-    """Entries for ``slices``: cached rows reused, only unseen bytes normalized, all of them
-    in one call (its fixed cost would otherwise be paid once per segment)."""
-    kept: list[pl.DataFrame | None] = []
-    todo: list[Any] = []
+    """Entries for ``slices``: rows cached in memory or on disk reused, only unseen bytes
+    normalized, all of them in one call (its fixed cost would otherwise be paid once per
+    segment), and kept on disk for the next process."""
+    bases = []
     for key, piece in zip(keys, slices, strict=True):
         cached = old.get(key)
-        if cached is None or not _still_valid(cached, piece, source):
-            kept.append(None)
-            todo.append(piece)
+        if cached is not None and _still_valid(cached, piece, source):
+            bases.append(cached)
         else:
-            kept.append(cached.frame)
-            todo.append(replace(piece, start=cached.end))
+            bases.append(disk.cached(piece) if disk is not None else _nothing(piece.start))
+    todo = [replace(piece, start=base.end) for base, piece in zip(bases, slices, strict=True)]
     parts = _normalized_each(todo, source)
-    return {key: _Cached(piece.start, piece.end, tail, _joined(before, part))
-            for key, piece, tail, before, part in zip(keys, slices, tails, kept, parts,
-                                                      strict=True)}
+    return {key: _grown(base, piece, tail, part, disk)
+            for key, base, piece, tail, part in zip(keys, bases, todo, tails, parts,
+                                                    strict=True)}
+
+
+def _nothing(start: int) -> _Cached:
+    return _Cached(start, start, None, [], _NO_IDS, [])
+
+
+def _grown(base: _Cached, todo: Any, tail: str | None, part: pl.DataFrame,
+           disk: _Disk | None) -> _Cached:
+    """``base`` followed by the rows of ``todo`` (its bytes after ``base.end``)."""
+    if todo.end <= todo.start:
+        return replace(base, tail=tail)
+    entries = base.entries
+    if disk is not None and (entries[-1].end if entries else base.start) == todo.start:
+        entries = disk.store(todo, part, entries)  # the chain continues
+    ids = part[ID] if ID in part.columns else _NO_IDS
+    return _Cached(base.start, todo.end, tail, [*base.parts, part.lazy()],
+                   pl.concat([base.ids, ids]), entries)
+
+
+@dataclass(frozen=True)
+class _Disk:
+    """A local lake's persisted tail cache for one table."""
+
+    paths: LakePaths
+    table: str
+
+    def cached(self, piece: SegmentSlice) -> _Cached:
+        """What the cache on disk holds of ``piece``'s first bytes (maybe nothing)."""
+        entries = tail_chain(self.paths, self.table, piece)
+        try:
+            parts = [tail_scan(entry) for entry in entries]
+            ids = [part.select(ID).collect()[ID] for part in parts]
+        except (OSError, pl.exceptions.PolarsError):  # removed or unreadable: normalize again
+            return _nothing(piece.start)
+        if not entries:
+            return _nothing(piece.start)
+        return _Cached(piece.start, entries[-1].end, None, parts, pl.concat(ids), entries)
+
+    def store(self, piece: SegmentSlice, part: pl.DataFrame,
+              before: list[TailEntry]) -> list[TailEntry]:
+        return tail_store(self.paths, self.table, piece, part, before)
 
 
 def _still_valid(cached: _Cached, piece: Any, source: RawSource[Any]) -> bool:
     """The cached rows are those of the piece's bytes up to ``cached.end``."""
     return (cached.start == piece.start and cached.end <= piece.end
             and source.fingerprint(replace(piece, end=cached.end)) == cached.tail)
-
-
-def _joined(before: pl.DataFrame | None, part: pl.DataFrame) -> pl.DataFrame:
-    if before is None or part.is_empty():
-        return part if before is None else before
-    return pl.concat([before, part], how="diagonal_relaxed")
 
 
 def _normalized_each(pieces: Sequence[Any], source: RawSource[Any]) -> list[pl.DataFrame]:
@@ -250,4 +311,6 @@ def _normalized_each(pieces: Sequence[Any], source: RawSource[Any]) -> list[pl.D
 
 
 _PIECE = "__runlake_piece"
+_ROW = "__runlake_row"
+_NO_IDS = pl.Series(ID, [], dtype=pl.String)
 _TAILS = _TailCache()

@@ -33,11 +33,11 @@ Modules, in the order a run goes through them:
 - ``rebuild``: a damaged table rebuilt from the raw zone as one new version.
 - ``derived``: derived tables (``rated_runs``), replaced whole from other tables' versions.
 
-Owns ``tables/`` and ``quarantine/``. Imports ``runlake.append`` (segment slices),
-``runlake.records`` (knobs), ``runlake.storage`` and the table engines (Polars, Arrow; Delta
-Lake only in ``deltatable``). This package also exports the read interface a fresh scan needs
-(snapshot, pending slices, normalization, id lookup), so ``runlake.analysis`` reads the same
-way compaction writes. See ``docs/compaction.md``.
+Owns ``tables/``, ``quarantine/`` and ``cache/<table>/tail/``. Imports ``runlake.append``
+(segment slices), ``runlake.records`` (knobs), ``runlake.storage`` and the table engines
+(Polars, Arrow; Delta Lake only in ``deltatable``). This package also exports the read
+interface a fresh scan needs (snapshot, pending slices, normalization, id lookup, the tail
+cache), so ``runlake.analysis`` reads the same way compaction writes. See ``docs/compaction.md``.
 """
 
 from __future__ import annotations
@@ -85,6 +85,10 @@ from runlake.compaction.run import (
     compact,
 )
 from runlake.compaction.sources import RawSource, raw_source, shared_status
+from runlake.compaction.tailcache import Entry as TailEntry
+from runlake.compaction.tailcache import chain as tail_chain
+from runlake.compaction.tailcache import scan as tail_scan
+from runlake.compaction.tailcache import store as tail_store
 
 __all__ = [
     "CheckResult",
@@ -104,6 +108,7 @@ __all__ = [
     "TableCompaction",
     "TableOptimize",
     "TableVacuum",
+    "TailEntry",
     "VacuumResult",
     "check",
     "compact",
@@ -128,6 +133,9 @@ __all__ = [
     "snapshot",
     "snapshot_files",
     "snapshot_of",
+    "tail_chain",
+    "tail_scan",
+    "tail_store",
     "unify",
     "up_to_date",
     "vacuum",

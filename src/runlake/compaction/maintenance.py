@@ -50,6 +50,7 @@ from runlake.compaction.deltatable import optimize as merge_files
 from runlake.compaction.offsets import Snapshot, commit_metadata, segment_key, snapshot_of
 from runlake.compaction.removals import log_removals
 from runlake.compaction.sources import shipped_coverage
+from runlake.compaction.tailcache import collect_garbage
 from runlake.defaults import DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
 from runlake.errors import InvalidOption, LockTimeout
 from runlake.storage import (
@@ -158,6 +159,8 @@ def _vacuum_one(paths: AnyPaths, table: str, *, hours: float, raw_days: float | 
         delta = open_table(root)
         orphans, expired, freed = ([], [], 0) if delta is None else _table_files(
             paths, table, delta, hours=hours, dry_run=dry_run)
+        if isinstance(paths, LakePaths) and not dry_run:  # tail rows no read can use
+            collect_garbage(paths, table, snapshot_of(root, table, delta).offsets)
         if raw_days is None or isinstance(paths, SharedPaths):
             return TableVacuum(table, tuple(orphans), tuple(expired), (), freed)
         snap = snapshot_of(root, table, delta)

@@ -37,6 +37,7 @@ from runlake.compaction.quarantine import write_entries, write_reset
 from runlake.compaction.rawbatches import Batch, gather, pipelined
 from runlake.compaction.sources import RawSource, raw_source
 from runlake.compaction.staging import Staging
+from runlake.compaction.tailcache import collect_garbage
 from runlake.compaction.worker import BatchTask, bad_entries, compact_batch
 from runlake.defaults import DEFAULT_BATCH_BYTES
 from runlake.errors import InvalidOption
@@ -189,6 +190,8 @@ class Compaction:
         self.resets: list[Reset] = []
 
     def run(self, started: float) -> TableCompaction:
+        if isinstance(self.paths, LakePaths):  # tail rows cached of ranges now compacted
+            collect_garbage(self.paths, self.table, self.snap.offsets)
         slices, self.resets = self.source.pending(self.snap)
         for reset in self.resets:
             log.warning("runlake: %s/%s %s (truncated, restored or replaced?): its records are "
