@@ -29,8 +29,13 @@ def main(args: Sequence[str] | None = None) -> None:
         _fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INTERRUPTED)
-    except Exception as exc:  # the CLI promises one line, never a traceback
-        _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", EXIT_FAILED)
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # the CLI promises one line, never a traceback; a Rust
+        # panic (Polars, Arrow, Delta Lake) is a BaseException, not an Exception
+        first = (str(exc).strip().splitlines() or [""])[0]
+        _fail(f"internal error: {type(exc).__name__}: {first} (please report this)",
+              EXIT_FAILED)
 
 
 def _fail(message: str, code: int) -> None:

@@ -18,6 +18,8 @@ Modules, in the order a run goes through them:
   (``normalize_lines``); a failing batch is halved until its bad lines are alone.
 - ``canonical``: the vocabulary (``runlake.records.vocabulary``) applied to the sampler,
   scheduler and model columns, once per distinct value.
+- ``names``: names from data stay literal (struct fields by position when a key looks like
+  a pattern; NUL keys get no column; panics known by name).
 - ``columns``: the column model: fixed types, the type lattice, casts, JSON rendering.
 - ``evolve``: schema evolution: ``SchemaTracker``, ``unify``, ``conform``.
 - ``staging``: ``Staging``, the run's files until the commit: write, dedup, widen, discard.

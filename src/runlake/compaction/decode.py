@@ -36,6 +36,7 @@ _INLINE = 12  # string views hold strings this short inline
 _SCAN_STEP = 1 << 20
 _MAX_GROUPS = 64  # beyond this many shapes in one blob, the slow path is simpler
 _MAX_DEPTH = 8  # conflicting keys split in a row before giving up on a group
+_NUL_ESCAPE = re.compile(rb"\\u0000")  # JSON's spelling of a NUL character
 _CONFLICT = re.compile(r"Column\((/[^)]*)\) changed from")
 
 Offsets = npt.NDArray[np.int64]
@@ -124,13 +125,27 @@ class Decoder:
         starts, ends = index_lines(blob)
         lines = _Lines(blob, starts, ends, np.arange(len(starts), dtype=np.int64),
                        Kinds(blob, starts))
-        self._probe(lines)
-        read = self._read_grouped(lines)
-        bad: list[BadLine] = []
-        if read is None:
+        if not _valid_utf8(blob):  # pyarrow would store it as is: orjson names the lines
             read, bad = self._slow(lines)
+        else:
+            self._probe(lines)
+            read, bad = self._read_all(lines)
         parts = [Part(frame, starts[at], ends[at] - starts[at]) for frame, at in read]
         return Decoded(parts, bad)
+
+    def _read_all(self, lines: _Lines) -> tuple[list[_Read], list[BadLine]]:
+        """Lines with a NUL escape on the slow path, without pyarrow (which changes such a
+        key), the rest grouped, or slow if need be."""
+        odd = _with_nul(lines)
+        if not len(odd):
+            read = self._read_grouped(lines)
+            return (read, []) if read is not None else self._slow(lines)
+        rest = np.setdiff1d(np.arange(len(lines.at)), odd)
+        read, bad = self._slow(lines.subset(odd), arrow=False)
+        if len(rest):
+            more, worse = self._read_all(lines.subset(rest))
+            read, bad = read + more, bad + worse
+        return read, bad
 
     def _probe(self, lines: _Lines) -> None:
         """Learn timestamp paths from the first MiB before the first full read."""
@@ -198,8 +213,9 @@ class Decoder:
             self.text_paths = self.text_paths | learned  # another thread may have, too
         return None, ""
 
-    def _slow(self, lines: _Lines) -> tuple[list[_Read], list[BadLine]]:
-        """Check every line with orjson; read the good ones grouped, or with Polars."""
+    def _slow(self, lines: _Lines, *, arrow: bool = True) -> tuple[list[_Read], list[BadLine]]:
+        """Check every line with orjson; read the good ones grouped (with ``arrow``), or
+        with Polars."""
         view = memoryview(lines.blob)
         spans = list(zip(lines.starts.tolist(), lines.ends.tolist(), strict=True))
         checked = [parse_line(view[s:e]) for s, e in spans]
@@ -209,7 +225,7 @@ class Decoder:
         if not good:
             return [], bad
         kept = lines.subset(np.asarray(good, dtype=np.int64))
-        read = self._read_grouped(kept)
+        read = self._read_grouped(kept) if arrow else None
         if read is None:
             docs = [checked[i][0] for i in good]
             frame = read_polars([bytes(view[spans[i][0]:spans[i][1]]) for i in good], docs)
@@ -229,6 +245,29 @@ def _int64_array(values: npt.NDArray[np.int64]) -> pa.Array:
 
 def _with_payload(frame: pl.DataFrame, lines: _Lines) -> _Read:
     return frame.with_columns(_payload(lines.blob, lines.starts, lines.ends)), lines.at
+
+
+def _valid_utf8(blob: Buffer) -> bool:
+    """Whether ``blob`` is valid UTF-8: Arrow's validation of one string over its bytes
+    (no copy, gigabytes a second). pyarrow's JSON reader does not check strings, and one
+    flipped bit would otherwise be committed as out-of-spec Parquet that no reader opens."""
+    bounds = np.array([0, len(blob)], dtype=np.int64)
+    text = pa.Array.from_buffers(pa.large_string(), 1,
+                                 [None, pa.py_buffer(bounds), pa.py_buffer(blob)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _with_nul(lines: _Lines) -> npt.NDArray[np.int64]:
+    """Positions (into ``lines.at``) of lines holding a ``\\u0000`` escape."""
+    found = [match.start() for match in _NUL_ESCAPE.finditer(lines.blob)]  # no copy
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    owners = np.searchsorted(lines.starts, np.asarray(found), side="right") - 1
+    return np.unique(owners).astype(np.int64)
 
 
 def _splittable(conflict: str) -> str | None:

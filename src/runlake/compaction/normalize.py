@@ -42,6 +42,7 @@ from runlake.compaction.decode import (
 )
 from runlake.compaction.evolve import unify
 from runlake.compaction.fallback import MAX_RECORD_ID
+from runlake.compaction.names import column_name_ok, field, is_panic
 from runlake.records.knobs import (
     CONFIG_KNOBS,
     DURATION_MILLISECONDS,
@@ -60,10 +61,13 @@ TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f%:z")
 FIRST_OUTPUT = "record.outputs[0].path"  # an extra source, not a column
 _SIZE = r"^\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*$"  # 832x1216, also with a times sign
 _INT64_BOUND = 2.0**63
+MAX_LEAF_DEPTH = 16  # objects nested deeper than this get no leaf columns
 _TYPES: dict[Kind, pl.DataType] = {"text": pl.String(), "int": pl.Int64(), "float": pl.Float64()}
 
-# Errors that mean "this data cannot be normalized", as opposed to a failing disk.
-_DATA_ERRORS = (pl.exceptions.PolarsError, pa.ArrowException, ValueError)
+# Errors that mean "this data cannot be normalized", as opposed to a failing disk; a Rust
+# panic (names.is_panic) too: whatever the next engine bug is, one line is quarantined.
+_DATA_ERRORS = (pl.exceptions.PolarsError, pa.ArrowException, ValueError, OverflowError,
+                RecursionError)
 
 Leaf = tuple[pl.Expr, pl.DataType]
 
@@ -86,29 +90,49 @@ def normalize_lines(
 
     Offsets in the result are into the blob (for a list: into the lines joined by newlines).
     Pass the same ``decoder`` for consecutive batches of one job so what it learns carries.
+    A line that cannot be normalized is in ``bad`` (halved out as compaction does), so one
+    record never makes a read of the others fail.
     """
     if isinstance(lines, (bytes, bytearray, memoryview)):
         blob: Buffer = lines
     else:
         blob = b"".join(line + b"\n" for line in lines)
-    return normalize_decoded((decoder or Decoder()).decode(blob))
+    parts = normalize_batch(blob, decoder or Decoder())
+    if len(parts) == 1 and parts[0][0] == 0:
+        return parts[0][1]
+    return _merged([_shifted(part, base) for base, part in parts])
+
+
+def _shifted(part: Normalized, base: int) -> Normalized:
+    bad = [BadLine(b.offset + base, b.length, b.reason) for b in part.bad]
+    return Normalized(part.frame, part.starts + base, part.lengths, bad)
+
+
+def _merged(done: list[Normalized]) -> Normalized:
+    """Parts put together in line order, their columns joined on the type lattice."""
+    bad = sorted((b for n in done for b in n.bad), key=lambda b: b.offset)
+    done = [n for n in done if n.frame.height]
+    if not done:
+        empty = np.zeros(0, dtype=np.int64)
+        return Normalized(pl.DataFrame(schema=CANONICAL), empty, empty, bad)
+    if len(done) == 1:
+        return Normalized(done[0].frame, done[0].starts, done[0].lengths, bad)
+    starts = np.concatenate([n.starts for n in done])
+    order = np.argsort(starts, kind="stable")
+    frame = unify([n.frame for n in done])[order]
+    lengths = np.concatenate([n.lengths for n in done])
+    return Normalized(frame, starts[order], lengths[order], bad)
 
 
 def normalize_decoded(decoded: Decoded) -> Normalized:
     """Normalize each part the decoder read, then put the parts together in line order,
     their columns joined on the type lattice."""
     done = [_normalize_part(part) for part in decoded.parts]
-    bad = sorted([*decoded.bad, *(b for n in done for b in n.bad)], key=lambda b: b.offset)
-    if len(done) == 1:
-        return Normalized(done[0].frame, done[0].starts, done[0].lengths, bad)
-    if not done:
-        empty = np.zeros(0, dtype=np.int64)
-        return Normalized(pl.DataFrame(schema=CANONICAL), empty, empty, bad)
-    starts = np.concatenate([n.starts for n in done])
-    order = np.argsort(starts, kind="stable")
-    frame = unify([n.frame for n in done])[order]
-    lengths = np.concatenate([n.lengths for n in done])
-    return Normalized(frame, starts[order], lengths[order], bad)
+    if not decoded.bad:
+        return _merged(done) if len(done) != 1 else done[0]
+    empty = np.zeros(0, dtype=np.int64)
+    unread = Normalized(pl.DataFrame(schema=CANONICAL), empty, empty, decoded.bad)
+    return _merged([*done, unread])
 
 
 def normalize_batch(data: Buffer, decoder: Decoder) -> list[tuple[int, Normalized]]:
@@ -121,7 +145,9 @@ def normalize_batch(data: Buffer, decoder: Decoder) -> list[tuple[int, Normalize
 def _halving(data: Buffer, base: int, decoder: Decoder) -> Iterator[tuple[int, Normalized]]:
     try:
         part = normalize_decoded(decoder.decode(data))
-    except _DATA_ERRORS as exc:
+    except BaseException as exc:
+        if not isinstance(exc, _DATA_ERRORS) and not is_panic(exc):
+            raise
         starts, ends = index_lines(data)
         if len(starts) <= 1:
             yield base, _unusable(starts, ends, f"cannot be normalized ({exc})")
@@ -214,8 +240,10 @@ def _record_leaves(record: pl.DataType) -> dict[str, Leaf]:
     base: dict[str, Leaf] = {}
     if not isinstance(record, pl.Struct):
         return leaves
-    for item in record.fields:
-        expr = pl.col("record").struct.field(item.name)
+    for index, item in enumerate(record.fields):
+        if not column_name_ok(item.name):
+            continue  # the payload keeps it
+        expr = field(pl.col("record"), record, index)
         dtype = dtype_of(item.dtype)
         if item.name == "base_config":
             _collect(base, expr, dtype, "config")
@@ -238,12 +266,15 @@ def _collect(into: dict[str, Leaf], expr: pl.Expr, dtype: pl.DataType, path: str
         _add(into, name, leaf, kind)
 
 
-def _leaves(expr: pl.Expr, dtype: pl.DataType, path: str) -> Iterator[tuple[str, pl.Expr,
-                                                                             pl.DataType]]:
+def _leaves(expr: pl.Expr, dtype: pl.DataType, path: str, depth: int = 1
+            ) -> Iterator[tuple[str, pl.Expr, pl.DataType]]:
     if isinstance(dtype, pl.Struct):
-        for item in dtype.fields:
-            yield from _leaves(expr.struct.field(item.name), dtype_of(item.dtype),
-                               f"{path}.{item.name}")
+        if depth > MAX_LEAF_DEPTH:
+            return  # deeper objects: the payload keeps them (a column per level costs much)
+        for index, item in enumerate(dtype.fields):
+            if column_name_ok(item.name):
+                yield from _leaves(field(expr, dtype, index), dtype_of(item.dtype),
+                                   f"{path}.{item.name}", depth + 1)
         return
     if isinstance(dtype, (pl.List, pl.Array)) and not _scalar(dtype_of(dtype.inner)):
         return  # a list of objects (an event log) or of nothing: payload keeps it
