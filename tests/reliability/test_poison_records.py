@@ -70,6 +70,20 @@ def test_a_nul_in_a_key_neither_breaks_nor_bends_a_table(lake: runlake.Lake) -> 
     assert orjson.loads(frame["payload"][0])["record"] == record  # kept, byte for byte
 
 
+def test_lines_set_aside_next_to_a_nul_key_keep_their_offsets(lake: runlake.Lake) -> None:
+    lake.append("runs", {"n": 1, "timestamp": TS})
+    lake.append("runs", {"n": 2, "timestamp": TS, "a\x00b": 1})
+    segment = lake.paths.segments("runs", "2026-03-20")[0]
+    torn_at = segment.stat().st_size
+    with segment.open("ab") as handle:
+        handle.write(b'{"torn": \n')
+    lake.append("runs", {"n": 3, "timestamp": TS})
+    result = lake.compact("runs").tables[0]
+    assert (result.records, result.quarantined) == (3, 1)
+    [entry] = runlake.compaction.read_entries(lake.paths, "runs")
+    assert (entry.offset, entry.line) == (torn_at, b'{"torn": ')
+
+
 def test_one_flipped_bit_of_utf8_is_a_quarantined_line(lake: runlake.Lake) -> None:
     lake.append("runs", {"model": "sdxl", "prompt": "a cat", "timestamp": TS})
     lake.append("runs", {"model": "sd15", "prompt": "a dog, café ☕", "timestamp": TS})

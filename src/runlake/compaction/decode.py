@@ -131,9 +131,10 @@ class Decoder:
             self._probe(lines)
             read, bad = self._read_all(lines)
         parts = [Part(frame, starts[at], ends[at] - starts[at]) for frame, at in read]
-        return Decoded(parts, bad)
+        return Decoded(parts, [BadLine(int(starts[at]), int(ends[at] - starts[at]), reason)
+                               for at, reason in sorted(bad)])
 
-    def _read_all(self, lines: _Lines) -> tuple[list[_Read], list[BadLine]]:
+    def _read_all(self, lines: _Lines) -> tuple[list[_Read], list[_Bad]]:
         """Lines with a NUL escape on the slow path, without pyarrow (which changes such a
         key), the rest grouped, or slow if need be."""
         odd = _with_nul(lines)
@@ -213,14 +214,14 @@ class Decoder:
             self.text_paths = self.text_paths | learned  # another thread may have, too
         return None, ""
 
-    def _slow(self, lines: _Lines, *, arrow: bool = True) -> tuple[list[_Read], list[BadLine]]:
+    def _slow(self, lines: _Lines, *, arrow: bool = True) -> tuple[list[_Read], list[_Bad]]:
         """Check every line with orjson; read the good ones grouped (with ``arrow``), or
         with Polars."""
         view = memoryview(lines.blob)
         spans = list(zip(lines.starts.tolist(), lines.ends.tolist(), strict=True))
         checked = [parse_line(view[s:e]) for s, e in spans]
-        bad = [BadLine(s, e - s, reason) for (s, e), (_, reason) in
-               zip(spans, checked, strict=True) if reason is not None]
+        bad = [(int(at), reason) for at, (_, reason) in
+               zip(lines.at.tolist(), checked, strict=True) if reason is not None]
         good = [i for i, (doc, _) in enumerate(checked) if doc is not None]
         if not good:
             return [], bad
@@ -234,6 +235,7 @@ class Decoder:
 
 
 _Read = tuple[pl.DataFrame, npt.NDArray[np.int64]]  # rows, and their lines' positions
+_Bad = tuple[int, str]  # a bad line's position among the blob's lines, and why
 
 
 def _int64_array(values: npt.NDArray[np.int64]) -> pa.Array:
