@@ -4,14 +4,18 @@ Run: python bench/append.py [--records 50000] [--fsync-records 2000]
 
 Prints records/s for ``append_many``, a ``writer().write`` loop and per-record
 ``append(durability="fsync")``, and the baselines ``orjson.dumps`` alone and a raw
-"lock + write + fsync" per record. Only the ratios are meaningful on a shared machine.
-Targets: append_many >= 0.6x orjson, writer loop >= 0.4x orjson, fsync append >= 0.8x raw.
+"lock + write + fsync" per record: ``fcntl.flock`` on a lock file kept open, then open, one
+write, fsync and close of the data file (the least a correct locked, durable append does; a
+FileLock baseline would measure filelock's own 140-200 us). The fsync appends and their
+baseline run in interleaved rounds. Only the ratios are meaningful on a shared machine.
+Targets: append_many >= 0.6x orjson, writer loop >= 0.4x orjson, fsync append >= 0.9x raw.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import fcntl
 import os
 import tempfile
 import time
@@ -21,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock
 
 import runlake
 
@@ -42,10 +45,10 @@ def make_records(count: int) -> list[dict[str, Any]]:
     return records
 
 
-def rate(count: int, action: Callable[[], object]) -> float:
-    """Records per second of ``action`` (best of three runs, to damp a noisy machine)."""
+def rate(count: int, action: Callable[[], object], runs: int = 3) -> float:
+    """Records per second of ``action`` (best of ``runs``, to damp a noisy machine)."""
     best = float("inf")
-    for _ in range(3):
+    for _ in range(runs):
         started = time.perf_counter()
         action()
         best = min(best, time.perf_counter() - started)
@@ -60,15 +63,21 @@ def orjson_alone(records: list[dict[str, Any]]) -> None:
 
 def raw_lock_write_fsync(directory: Path, lines: list[bytes]) -> None:
     path = directory / "raw.jsonl"
-    lock = FileLock(directory / "raw.lock")
-    for line in lines:
-        with lock:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    lock = os.open(directory / "raw.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        for line in lines:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                os.write(fd, line)
-                os.fsync(fd)
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, line)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
             finally:
-                os.close(fd)
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    finally:
+        os.close(lock)
 
 
 def writer_loop(lake: runlake.Lake, records: list[dict[str, Any]]) -> None:
@@ -97,19 +106,21 @@ def main() -> None:
         base = rate(len(records), lambda: orjson_alone(records))
         many = rate(len(records), lambda: lake.append_many("bench_many", records))
         loop = rate(len(records), lambda: writer_loop(lake, records))
-        raw = rate(len(few), lambda: raw_lock_write_fsync(Path(tmp), lines))
-        fsync = rate(len(few), lambda: fsync_appends(lake, few))
+        raw = fsync = 0.0
+        for _ in range(3):  # interleaved: a busy moment hits both alike
+            raw = max(raw, rate(len(few), lambda: raw_lock_write_fsync(Path(tmp), lines), 1))
+            fsync = max(fsync, rate(len(few), lambda: fsync_appends(lake, few), 1))
     report("orjson.dumps alone (baseline)", base, None, None)
     report("append_many", many, many / base, 0.6)
     report("writer().write loop", loop, loop / base, 0.4)
     report("lock + write + fsync (baseline)", raw, None, None)
-    report('append(durability="fsync")', fsync, fsync / raw, 0.8)
+    report('append(durability="fsync")', fsync, fsync / raw, 0.9)
 
 
 def report(name: str, per_second: float, ratio: float | None, target: float | None) -> None:
     line = f"{name:34s} {per_second:>12,.0f} records/s"
     if ratio is not None and target is not None:
-        verdict = "ok" if ratio >= target else "BELOW TARGET"
+        verdict = "MET" if ratio >= target else "NOT MET"
         line += f"   {ratio:5.2f}x baseline (target >= {target}x: {verdict})"
     print(line)
 
