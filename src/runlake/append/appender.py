@@ -15,11 +15,12 @@ from typing import get_args
 from runlake.append.batching import PartitionBatch
 from runlake.append.segments import DEFAULT_SEGMENT_BYTES, AppendOptions, Durability, append_buffer
 from runlake.append.writer import BufferedWriter
-from runlake.errors import InvalidOption, InvalidRecord, InvalidTableName
+from runlake.errors import InvalidOption, InvalidRecord, InvalidTableName, LakeError
 from runlake.records import (
     DEFAULT_MAX_RECORD_BYTES,
     DEFAULT_RATING_SCALE,
     DERIVED_TABLES,
+    Envelope,
     Enveloper,
     Scale,
 )
@@ -79,7 +80,7 @@ class Appender:
         written = 0
         for index, record in enumerate(records):
             try:
-                batch.add(enveloper.envelope(record))
+                batch.add(_envelope(enveloper, record))
             except InvalidRecord as exc:
                 if on_invalid is None:
                     raise _at_index(exc, index, written) from exc
@@ -131,6 +132,18 @@ def _writable(table: str) -> str:
         raise InvalidTableName(f"table {table!r} is written by compaction (runs joined with "
                                "their ratings): append runs to 'runs' and ratings to 'ratings'")
     return table
+
+
+def _envelope(enveloper: Enveloper, record: object) -> Envelope:
+    """The record's envelope; anything it raises for this one record (an object whose
+    attribute raises, say) is an :class:`InvalidRecord`, so it never stops the others."""
+    try:
+        return enveloper.envelope(record)
+    except LakeError:
+        raise
+    except Exception as exc:
+        raise InvalidRecord(enveloper.table, None, f"cannot be stored "
+                            f"({type(exc).__name__}: {exc})") from exc
 
 
 def _check_durability(durability: str) -> None:

@@ -9,6 +9,7 @@ appends the same ids and compaction keeps one of each.
 from __future__ import annotations
 
 import os
+import reprlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,8 +40,12 @@ def spill(directory: Path, table: str, record_id: str, record: object, reason: s
                                 "failed_at": now.isoformat(), "replayable": replayable,
                                 "record": record}
     if not replayable:
-        entry["record_repr"] = repr(record)
-    line = orjson.dumps(entry, default=str, option=_LOOSE)
+        entry["record_repr"] = bounded_repr(record)
+    try:
+        line = orjson.dumps(entry, default=str, option=_LOOSE)
+    except (orjson.JSONEncodeError, TypeError):  # nested past JSON's limit, say: keep the text
+        entry.update(record=None, replayable=False, record_repr=bounded_repr(record))
+        line = orjson.dumps(entry, default=str, option=_LOOSE)
     path = directory / validate_table(table) / f"{now:%Y-%m-%d}-{os.getpid()}.jsonl"
     with _SPILL_LOCK:
         created = make_dirs(path.parent)
@@ -105,21 +110,52 @@ def _read_all(fd: int) -> list[bytes]:
 def _replay_lines(
     lake: Appends, path: Path, lines: list[bytes], result: ReplayResult
 ) -> Iterator[bytes]:
-    """Replay one file's lines; yield those that must stay in the dead-letter area."""
-    for line in lines:
+    """Replay one file's lines; yield those that must stay in the dead-letter area (every
+    line that was not appended, whatever is wrong with it)."""
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            entry = orjson.loads(line)
-            if not entry.get("replayable", True):
-                raise LakeError(f"record {entry['record_id']!r} was invalid ({entry['reason']}); "
-                                "mend it in the file and set replayable to true")
-            lake.append(entry["table"], entry["record"], record_id=entry["record_id"])
+            _replay_one(lake, line)
             result.replayed += 1
-        except (LakeError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        except Exception as exc:  # one bad line never stops a replay
             result.failed += 1
-            result.errors.append(f"{path.name}: {exc}")
+            result.errors.append(f"{path.name} line {number}: {_why(exc)}")
             yield line
+
+
+def _replay_one(lake: Appends, line: bytes) -> None:
+    entry = orjson.loads(line)
+    if not isinstance(entry, dict):
+        raise LakeError(f"not a JSON object (a {type(entry).__name__}); kept as it is")
+    if not entry.get("replayable", True):
+        raise LakeError(f"record {entry.get('record_id')!r} was invalid ({entry.get('reason')}); "
+                        "mend it in the file and set replayable to true")
+    for key in ("table", "record", "record_id"):
+        if key not in entry:
+            raise LakeError(f"no {key!r} in the entry; kept as it is")
+    lake.append(entry["table"], entry["record"], record_id=entry["record_id"])
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, LakeError):
+        return str(exc)
+    if isinstance(exc, orjson.JSONDecodeError):
+        return f"not valid JSON ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def bounded_repr(record: object) -> str:
+    """``repr`` of a record that stays short and never recurses without bound (a record
+    nested a thousand levels deep, a huge list): for a person to read in the dead-letter
+    file."""
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxdict, shown.maxlist, shown.maxstring = 24, 64, 64, 2000
+    shown.maxother = 2000
+    try:
+        return shown.repr(record)
+    except Exception as exc:  # an object whose __repr__ raises
+        return f"<{type(record).__name__} whose repr failed: {type(exc).__name__}>"
 
 
 def _rewrite_or_remove(path: Path, keep: list[bytes]) -> None:

@@ -19,7 +19,7 @@ from typing import Protocol
 import orjson
 
 from runlake.append.appender import Appender, LakeOptions
-from runlake.append.deadletter import Appends, spill
+from runlake.append.deadletter import Appends, bounded_repr, spill
 from runlake.append.segments import Durability
 from runlake.errors import InvalidRecord
 from runlake.records import RUNS_TABLE, new_id
@@ -77,7 +77,13 @@ class LearningRecordWriter:
             return self.lake.append(self.table, record, durability=self.durability,
                                     record_id=record_id)
         except Exception as exc:  # the seed contract: recording never breaks the pipeline
-            return self._fail(record, record_id, exc)
+            try:
+                return self._fail(record, record_id, exc)
+            except Exception as worse:  # even the spill and the log failed: say so, briefly
+                log.error("runlake: record %s for table %r was not appended (%s) and could "
+                          "not be spilled (%s)", record_id, self.table, type(exc).__name__,
+                          type(worse).__name__)
+                return None
 
     def _fail(self, record: object, record_id: str, exc: Exception) -> str | None:
         reason = f"{type(exc).__name__}: {exc}"
@@ -118,8 +124,11 @@ def _recorder(lake_or_path: Recorder | str | os.PathLike[str] | None) -> Recorde
 
 
 def _own_id(record: object) -> str | None:
-    value = record.get("record_id") if isinstance(record, dict) else getattr(
-        record, "record_id", None)
+    try:
+        value = record.get("record_id") if isinstance(record, dict) else getattr(
+            record, "record_id", None)
+    except Exception:  # an object whose attribute raises: the append will say why
+        return None
     return value if isinstance(value, str) and value else None
 
 
@@ -127,4 +136,4 @@ def _loose_json(record: object) -> str:
     try:
         return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except Exception:
-        return repr(record)
+        return bounded_repr(record)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Protocol
@@ -10,6 +12,8 @@ import orjson
 
 from runlake.append.segments import Durability
 from runlake.errors import InvalidRecord
+
+_LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,8 @@ def _parse(lines: Iterable[bytes], numbers: list[int], report: IngestReport) -> 
         if not line.strip():
             continue
         try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
+            record = _loads(line)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
             report.rejected.append(Rejection(number, f"not valid JSON ({exc})"))
             continue
         if not isinstance(record, dict):
@@ -69,3 +73,16 @@ def _parse(lines: Iterable[bytes], numbers: list[int], report: IngestReport) -> 
             continue
         numbers.append(number)
         yield record
+
+
+def _loads(line: bytes) -> object:
+    """One line as JSON. orjson turns an integer beyond 64 bits into a float, silently: a
+    line with a run of 19 digits or more is read by the standard library instead, which
+    keeps integers exact, so the envelope refuses one beyond 64 bits with a reason."""
+    if _LONG_NUMBER.search(line) is None:
+        return orjson.loads(line)
+    return json.loads(line, parse_constant=_refuse)
+
+
+def _refuse(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +28,11 @@ from runlake.records.ratings import DEFAULT_RATING_SCALE, Scale, check_rating
 from runlake.records.tables import RATINGS_TABLE
 
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+MAX_RECORD_ID = 256
+# orjson refuses nesting past 254 levels, the envelope included: a record's containers may
+# nest 253 deep.
+MAX_DEPTH = 253
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 UTC = timezone.utc
 _DUMPS_OPTIONS = orjson.OPT_APPEND_NEWLINE
 
@@ -61,7 +67,17 @@ def parse_event_time(value: object, table: str = "?", field: str = "timestamp") 
     moment = _to_datetime(value, table, field)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return _in_utc(moment, value, table, field)
+
+
+def _in_utc(moment: datetime, value: object, table: str, field: str) -> datetime:
+    """``moment`` in UTC; an offset that pushes it past year 1 or 9999 is an InvalidRecord
+    (``astimezone`` raises OverflowError, which would abort a whole batch)."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidRecord(table, field, f"{str(value)[:60]!r} falls outside years 1-9999 "
+                            "in UTC (timestamps must)") from exc
 
 
 def event_time_text(value: object, table: str = "?") -> str:
@@ -72,7 +88,7 @@ def event_time_text(value: object, table: str = "?") -> str:
             return fast
         moment = _parse_iso(value, table, "timestamp")
         return format_time(moment.replace(tzinfo=UTC) if moment.tzinfo is None
-                           else moment.astimezone(UTC))
+                           else _in_utc(moment, value, table, "timestamp"))
     return format_time(parse_event_time(value, table))
 
 
@@ -149,7 +165,12 @@ class Enveloper:
         if self._scale is not None:
             check_rating(fields, self.table, self._scale)
         own_id = fields.get("record_id")
-        record_id = (default_id or new_id()) if own_id is None else _record_id(own_id, self.table)
+        if own_id is not None:
+            record_id = _record_id(own_id, self.table, "record_id")
+        elif default_id is not None:
+            record_id = _record_id(default_id, self.table, "record_id=")
+        else:
+            record_id = new_id()
         event_time = event_time_text(fields.get("timestamp"), self.table)
         line = self._dumps(record_id, event_time, record)
         return Envelope(record_id, event_time[:10], line)
@@ -205,17 +226,24 @@ class _DataclassFields(Mapping[str, Any]):
         return len(self._names)
 
 
-def _record_id(value: object, table: str) -> str:
-    if value is None:
-        return new_id()
-    if isinstance(value, str) and 0 < len(value) <= 256:
+def _record_id(value: object, table: str, what: str) -> str:
+    """A record id as given (the record's own, or the ``record_id=`` argument), validated
+    before anything is acknowledged: a non-empty string of at most 256 characters, no
+    control characters. Compaction would otherwise quarantine the line after the append
+    returned (or, for an empty string, a new id would silently replace it)."""
+    if isinstance(value, str) and 0 < len(value) <= MAX_RECORD_ID and not _CONTROL.search(value):
         return value
-    raise InvalidRecord(table, "record_id", f"must be a non-empty string of at most 256 "
-                        f"characters, got {_kind(value)}")
+    if isinstance(value, str) and value:
+        got = (f"{len(value)} characters" if len(value) > MAX_RECORD_ID
+               else "a control character")
+    else:
+        got = "an empty string" if value == "" else _kind(value)
+    raise InvalidRecord(table, "record_id", f"{what} must be a non-empty string of at most "
+                        f"{MAX_RECORD_ID} characters without control characters, got {got}")
 
 
 def _reject_non_finite(record: object, table: str) -> None:
-    for path, value in _walk(record, ""):
+    for path, value in _walk(record):
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidRecord(table, path, f"{value!r} is not valid JSON; store null or a "
                                 "string instead")
@@ -223,9 +251,16 @@ def _reject_non_finite(record: object, table: str) -> None:
 
 def find_unserializable(record: object) -> tuple[str, str] | None:
     """The key path and reason of the first part of ``record`` JSON cannot hold, if any."""
-    for path, value in _walk(record, ""):
+    for path, value in _walk(record):
         if isinstance(value, _BadKey):
             return path, f"key {value.key!r} is a {_kind(value.key)}; JSON keys must be strings"
+        if isinstance(value, _TooDeep):
+            shown = path if len(path) <= 60 else path[:60] + "..."
+            return shown, (f"nested deeper than {MAX_DEPTH} levels (the JSON writer's limit); "
+                           "flatten it or store it as text")
+        if isinstance(value, int) and not isinstance(value, bool) and not (
+                -(2**63) <= value < 2**64):
+            return path, "integer beyond 64 bits; store it as a string"
         try:
             orjson.dumps(value)
         except (orjson.JSONEncodeError, TypeError) as exc:
@@ -238,21 +273,35 @@ class _BadKey:
     key: object
 
 
-def _walk(value: object, path: str) -> Iterator[tuple[str, object]]:
-    """Yield (key path, leaf) for every leaf; non-string keys are yielded as :class:`_BadKey`."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                yield (path or "<root>"), _BadKey(key)
-                continue
-            yield from _walk(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from _walk(item, f"{path}[{index}]")
-    else:
-        yield path, value
+@dataclass(frozen=True)
+class _TooDeep:
+    """Stands for what lies below :data:`MAX_DEPTH` levels."""
+
+
+def _walk(record: object) -> Iterator[tuple[str, object]]:
+    """Yield (key path, leaf) for every leaf, depth first with an explicit stack (a record
+    nested a thousand levels deep must not raise RecursionError); non-string keys are yielded
+    as :class:`_BadKey`, and a container below :data:`MAX_DEPTH` levels as :class:`_TooDeep`."""
+    stack: list[tuple[str, object, int]] = [("", record, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        if isinstance(value, (dict, list, tuple)) and depth >= MAX_DEPTH:
+            yield path, _TooDeep()
+        elif isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    yield (path or "<root>"), _BadKey(key)
+                    continue
+                children.append((f"{path}.{key}" if path else key, item, depth + 1))
+            stack.extend(reversed(children))
+        elif isinstance(value, (list, tuple)):
+            stack.extend(reversed([(f"{path}[{i}]", item, depth + 1)
+                                   for i, item in enumerate(value)]))
+        else:
+            yield path, value
 
 
 def _kind(value: object) -> str:
