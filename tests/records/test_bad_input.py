@@ -29,7 +29,7 @@ import runlake
         ({"blob": b"\x89PNG"}, "blob", "bytes is not JSON-serializable"),
         ({"tags": {"a", "b"}}, "tags", "set is not JSON-serializable"),
         ({"price": decimal.Decimal("1.5")}, "price", "Decimal is not JSON-serializable"),
-        ({"seed": 2**70}, "seed", "not JSON-serializable"),
+        ({"seed": 2**70}, "seed", "integer beyond 64 bits"),
         ({"rating": math.nan}, "rating", "nan is not valid JSON"),
         ({"m": {"scores": [1.0, math.inf]}}, "m.scores[1]", "inf is not valid JSON"),
         ({"x": -math.inf, "y": None}, "x", "-inf is not valid JSON"),
