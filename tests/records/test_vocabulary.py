@@ -13,6 +13,7 @@ from runlake.records.vocabulary import (
     SCHEDULERS,
     Tool,
     diffusers_pair,
+    model_hash,
     placeholder,
     sampler_pair,
     scheduler_label,
@@ -58,6 +59,10 @@ SPELLINGS: list[tuple[Tool, str, str | None, tuple[str, str | None]]] = [
     ("comfyui", "res_multistep", "linear_quadratic", ("Res Multistep", "Linear Quadratic")),
     ("comfyui", "dpmpp_3m_sde_gpu", "kl_optimal", ("DPM++ 3M SDE", "KL Optimal")),
     ("comfyui", "lcm", "simple", ("LCM", "Simple")),
+    # ComfyUI's first releases: "sample_<id>" (seen in real files: d3x-at/sd-parsers
+    # tests/resources/parsers/ComfyUI/img2img_cropped.png, noisy_latents_3_subjects_cropped.png).
+    ("comfyui", "sample_dpmpp_2m", "normal", ("DPM++ 2M", "Normal")),
+    ("any", "sample_dpmpp_sde", None, ("DPM++ SDE", None)),
     # Fooocus: ComfyUI ids in both schemes; its a1111 scheme fuses " Karras" and also writes
     # a separate "Scheduler: karras".
     ("fooocus", "dpmpp_2m_sde_gpu", "karras", ("DPM++ 2M SDE", "Karras")),
@@ -181,3 +186,14 @@ def test_models_lose_folder_extension_and_hash(name: str,
 ])
 def test_placeholders(knob: str, value: object, expected: bool) -> None:
     assert placeholder(knob, value) is expected
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("45a21ea00a", "45a21ea00a"), ("45A21EA00A", "45a21ea00a"), ("4b64ace6", "4b64ace6"),
+    # A full SHA-256 (Stability Matrix, a Gradio app) and SwarmUI's "0x" one: A1111's digits.
+    ("A5F58EB1C3" + "3616C4F06BCA55AF39876A7B817913CD829CAA8ACB111B770C85CC", "a5f58eb1c3"),
+    ("0x22d8cb95b8" + "07b0c242576b676a12b07ae6b782b57ae4fe07a07254801b2d5d61", "22d8cb95b8"),
+    ("blake3:7c1631b4", "blake3:7c1631b4"),
+])
+def test_model_hashes_are_cut_as_a1111_cuts_them(written: str, expected: str) -> None:
+    assert model_hash(written) == expected

@@ -18,6 +18,7 @@ from typing import Any
 
 from runlake.records.vocabulary import (
     Tool,
+    model_hash,
     placeholder,
     sampler_pair,
     scheduler_label,
@@ -76,7 +77,7 @@ def knob_pass(stage: str, values: Mapping[str, Any], *, tool: Tool,
         if digest and "model_hash" not in config:
             config["model_hash"] = digest
     if isinstance(config.get("model_hash"), str):
-        config["model_hash"] = config["model_hash"].lower()
+        config["model_hash"] = model_hash(config["model_hash"])
     config.update({k: v for k, v in (extras or {}).items() if v is not None})
     return Pass(stage, config, dict(raw) if raw is not None else given)
 

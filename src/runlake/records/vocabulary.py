@@ -202,6 +202,10 @@ COMFY_SAMPLER_IDS: dict[str, str] = {
     # lllyasviel/Fooocus modules/flags.py KSAMPLER adds these ComfyUI-style ids.
     "tcd": "TCD", "restart": "Restart",
 }
+# ComfyUI's first releases (early 2023) named the same samplers "sample_<id>": real files
+# carry "sample_dpmpp_2m", "sample_dpmpp_sde" (d3x-at/sd-parsers tests/resources/parsers/
+# ComfyUI/img2img_cropped.png, noisy_latents_3_subjects_cropped.png).
+COMFY_LEGACY_PREFIX = "sample_"
 # comfy/samplers.py SCHEDULER_NAMES; "ddim_uniform" is A1111's "DDIM" scheduler (the same
 # function, ported). Fooocus modules/flags.py SCHEDULER_NAMES adds lcm, turbo,
 # align_your_steps, tcd, edm_playground_v2.5.
@@ -333,6 +337,11 @@ DIFFUSERS_SIGMA_OPTIONS: tuple[tuple[str, str], ...] = (
 # The extensions model files carry (A1111 sd_models, ComfyUI folder_paths, Flux ".sft").
 MODEL_EXTENSIONS: tuple[str, ...] = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf",
                                      ".sft", ".onnx")
+# A1111's "Model hash" is the file's SHA-256 cut to 10 hex digits (sd_models.CheckpointInfo
+# .shorthash, the Civitai "AutoV2"); other tools write the whole SHA-256 (SwarmUI with "0x",
+# Stability Matrix and Gradio apps upper-case): cut the same way, both name one file.
+SHORT_HASH_DIGITS = 10
+_FULL_SHA256 = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
 # A1111's checkpoint title is "dir/name.safetensors [abcdef0123]" (sd_models.CheckpointInfo
 # .title): sha256[:10], or the 8-hex legacy hash before v1.1; a full sha256 elsewhere.
 _MODEL_HASH = re.compile(r"\s*\[([0-9a-fA-F]{8,12}|[0-9a-fA-F]{64})\]\s*$")
@@ -447,6 +456,15 @@ def split_model(name: str) -> tuple[str, str | None]:
     return text, digest
 
 
+def model_hash(text: str) -> str:
+    """A model hash as A1111 writes it: lower case, a full SHA-256 (``0x`` or not) cut to
+    its first :data:`SHORT_HASH_DIGITS` digits; any other hash stays as it is (an 8-digit
+    legacy hash, InvokeAI's BLAKE3)."""
+    value = text.strip()
+    full = _FULL_SHA256.fullmatch(value)
+    return (full.group(1)[:SHORT_HASH_DIGITS] if full else value).lower()
+
+
 def placeholder(knob: str, value: object) -> bool:
     """True if ``value`` of ``knob`` means "not set" (see :data:`PLACEHOLDERS`)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -475,6 +493,9 @@ def _sampler(name: str, tool: Tool) -> Pair:
         if key.endswith(" " + suffix.lower()):
             base, _ = _sampler(name[: -len(suffix) - 1].rstrip(), tool)
             return base, scheduler_label(suffix)
+    if key.startswith(COMFY_LEGACY_PREFIX) and key[len(COMFY_LEGACY_PREFIX):] in \
+            COMFY_SAMPLER_IDS:
+        return COMFY_SAMPLER_IDS[key[len(COMFY_LEGACY_PREFIX):]], None
     return _underscored(name, tool)
 
 
