@@ -5,11 +5,15 @@ They share the grammar (:mod:`runlake.records.infotext`) and differ in what a va
 
 - A1111/Forge >= v1.9 write ``Schedule type``; before, a plain sampler label ran the model's
   own discretisation (``Uniform``) and other schedulers were fused into the label.
-- SD.Next (``App: SD.Next``) names the sigma family ``Sampler sigma``; its ``DPM++ SDE`` is
-  another algorithm than A1111's; ``Operations`` names the stage.
+- SD.Next (``App: SD.Next``; before that key, 2023: ``Parser`` / ``Backend``) names the
+  sigma family ``Sampler sigma``; its ``DPM++ SDE`` is another algorithm than A1111's, its
+  ``Default`` sampler is the pipeline's own (unknown); ``Operations`` names the stage.
+- Forge writes ``Version: f2.0.1v1.10.1-...``; Forge Classic and Neo ``classic`` /
+  ``neo-2.28``.
 - Civitai writes no ``Model``: the checkpoint comes from its ``Civitai resources`` JSON.
-- ComfyUI-Image-Saver (``Version: ComfyUI``) writes Civitai sampler names: a plain label
-  leaves the scheduler unknown.
+- ComfyUI-Image-Saver (``Version: ComfyUI``) and ComfyUI-SaveImageWithMetaData (no
+  Version, a ``Hashes`` JSON) write Civitai sampler names or ``<comfy id>_<scheduler>``: a
+  plain label leaves the scheduler unknown (ComfyUI ran its own, not A1111's "Uniform").
 - Fooocus's a1111 scheme fuses `` Karras`` and also writes ``Scheduler`` (a ComfyUI id).
 - StableNew writes ``Scheduler`` and ``Stage``.
 """
@@ -27,6 +31,7 @@ from runlake.records.infotext import Infotext
 from runlake.records.vocabulary import (
     A1111_AUTOMATIC,
     A1111_LEGACY_SCHEDULER,
+    SDNEXT_UNKNOWN_SAMPLERS,
     Tool,
     sampler_pair,
 )
@@ -36,10 +41,12 @@ _SCHEDULER_KEYS: dict[str, tuple[str, ...]] = {
     "a1111": ("Schedule type",), "forge": ("Schedule type",), "sdnext": ("Sampler sigma",),
     "fooocus": ("Scheduler",), "stablenew": ("Scheduler", "Schedule type"),
     "civitai": ("Schedule type",), "image_saver": ("Schedule type",),
+    "comfyui": ("Schedule type",),
 }
 _TOOLS: dict[str, Tool] = {"a1111": "a1111", "forge": "a1111", "sdnext": "sdnext",
                            "civitai": "a1111", "image_saver": "image_saver",
-                           "fooocus": "fooocus", "stablenew": "any"}
+                           "comfyui": "image_saver", "fooocus": "fooocus", "stablenew": "any"}
+_FORGE_VERSION = re.compile(r"f\d|classic$|neo\b")
 _NOT_EXTRAS = {*KNOBS, "size", "schedule_type", "sampler_sigma", "civitai_resources",
                "hashes", "civitai_metadata"}
 
@@ -63,24 +70,26 @@ def from_infotext(text: str, texts: Mapping[str, str]) -> Generation:
 
 
 def _family(parameters: Mapping[str, str], texts: Mapping[str, str]) -> str:
-    version = parameters.get("Version", "")
-    if parameters.get("App", "").strip() == "SD.Next":
-        return "sdnext"
-    if version.startswith("Fooocus") or texts.get("fooocus_scheme") == "a1111":
-        return "fooocus"
-    if version.strip() == "ComfyUI":
-        return "image_saver"
-    if any(key in parameters for key in ("Civitai resources", "Civitai metadata",
-                                         "Created Date")):
-        return "civitai"
-    if "Stage" in parameters:  # StableNew's own dialect (a review it adds changes nothing)
-        return "stablenew"
-    return "forge" if re.match(r"f\d", version) else "a1111"
+    version = parameters.get("Version", "").strip()
+    rules = (
+        ("sdnext", parameters.get("App", "").strip() == "SD.Next" or "Parser" in parameters
+         or "Backend" in parameters),
+        ("fooocus", version.startswith("Fooocus") or texts.get("fooocus_scheme") == "a1111"),
+        ("image_saver", version == "ComfyUI"),
+        ("civitai", any(key in parameters for key in ("Civitai resources", "Civitai metadata",
+                                                      "Created Date"))),
+        # SaveImageWithMetaData: a "Hashes" JSON and no Version (A1111 always writes one)
+        ("comfyui", not version and "Hashes" in parameters),
+        # StableNew's own dialect (a review it adds changes nothing)
+        ("stablenew", "Stage" in parameters),
+        ("forge", _FORGE_VERSION.match(version) is not None),
+    )
+    return next((family for family, found in rules if found), "a1111")
 
 
 def _sampler(info: Infotext, family: str) -> tuple[str | None, str | None]:
     sampler = info.parameters.get("Sampler", "").strip()
-    if not sampler:
+    if not sampler or (family == "sdnext" and sampler.lower() in SDNEXT_UNKNOWN_SAMPLERS):
         return None, None
     scheduler = next((info.parameters[k] for k in _SCHEDULER_KEYS.get(family, ())
                       if info.parameters.get(k)), None)

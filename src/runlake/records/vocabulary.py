@@ -282,14 +282,18 @@ NOVELAI_NOISE_SCHEDULES: dict[str, str] = {
 # --------------------------------------------------------------------------- SD.Next
 
 # vladmandic/automatic modules/sd_samplers_diffusers.py: labels that are not A1111's or mean
-# another algorithm under A1111's name. "DPM++", "Euler SGM", "Default" have no equivalent
-# and pass through unchanged.
+# another algorithm under A1111's name. "DPM++", "Euler SGM" have no equivalent and pass
+# through unchanged.
 SDNEXT_SAMPLERS: dict[str, str] = {
     "dpm++ 3m": "DPM++ 3M", "dpm++ 1s": "DPM++ 2S", "dpm sde": "DPM++ SDE",
     "dpm++ sde": "DPM++ 1S SDE", "lmsd": "LMS", "kdpm2": "DPM2", "kdpm2 a": "DPM2 a",
     "euler edm": "Euler", "euler flowmatch": "Euler", "heun flowmatch": "Heun",
     "dpm++ 2m edm": "DPM++ 2M",
 }
+# SD.Next's "Default" sampler is the pipeline's own scheduler (it depends on the model): no
+# sampler is known. Seen as "Sampler: Default" in real SD.Next files (vladmandic/automatic
+# html/logo-bg-0.jpg, 2023).
+SDNEXT_UNKNOWN_SAMPLERS: tuple[str, ...] = ("default",)
 # SD.Next's "Sampler sigma" infotext key (modules/processing_info.py; option
 # schedulers_sigma) names the sigma family, its scheduler.
 SDNEXT_SIGMA: dict[str, str | None] = {

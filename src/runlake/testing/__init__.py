@@ -5,6 +5,8 @@
 - ``synthetic``: realistic StableNew-shaped sweep records (``sweep_records``, ``run_record``).
 - ``images``: images in each tool's real metadata format, StableNew's rewrites of them, and
   damaged files and bombs (import it as ``runlake.testing.images``: it loads Pillow).
+- ``real_shapes``: the layouts real files of the tools showed beyond their public code
+  (JSON in EXIF, pixel-space hires graphs, ...), each naming the real file it follows.
 - ``terminal``: ``on_terminal``, the ``runlake`` command run on a pseudo-terminal of a given
   size (what a person sees; for the terminal-output tests and ``bench/terminal.py``).
 
