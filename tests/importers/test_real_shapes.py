@@ -71,3 +71,52 @@ def test_comfy_save_with_metadata_infotext(tmp_path: Path) -> None:
         "sampler_name": "Euler a", "steps": 20, "cfg_scale": 5.0, "seed": 827555711811618,
         "width": 1024, "height": 1024, "clip_skip": 2, "prompt": "a red fox in the snow",
         "negative_prompt": "lowres"})]
+
+
+# -- ComfyUI graphs ---------------------------------------------------------------------------
+
+FOX_1024 = {"model": "waiIllustriousSDXL_v160", "sampler_name": "Euler a",
+            "scheduler": "Karras", "cfg_scale": 5.0, "prompt": "a red fox in the snow",
+            "negative_prompt": "lowres"}
+
+
+def test_comfy_hires_in_pixel_space(tmp_path: Path) -> None:
+    """enslo/sd-metadata samples/png/comfyui-hires.png: decode, upscale model, ImageScale,
+    encode, resample. The second sampler was labelled img2img with no size; it is a hires
+    pass at 1536x1536. CLIPSetLastLayer -2 is clip skip 2 (the infotext ComfyUI savers
+    write next to such graphs says so)."""
+    found = read(tmp_path, "hires.png", images.comfyui_png(*real_shapes.comfy_pixel_hires()))
+    assert passes(found) == [
+        ("txt2img", {**FOX_1024, "steps": 20, "seed": 1116526567339338, "width": 1024,
+                     "height": 1024, "denoising_strength": 1.0, "clip_skip": 2}),
+        ("hires", {**FOX_1024, "steps": 10, "seed": 204096574905147, "width": 1536,
+                   "height": 1536, "denoising_strength": 0.3, "clip_skip": 2})]
+
+
+def test_comfy_preview_branches_are_not_passes(tmp_path: Path) -> None:
+    """enslo/sd-metadata samples/png/comfyui-comfyroll.png: four samplers, two of which feed
+    only PreviewImage nodes; the saved image had two passes. Its rgthree latent node gives
+    the size as ``dimensions: "1024 x 1024  (square)"``."""
+    found = read(tmp_path, "branch.png", images.comfyui_png(
+        *real_shapes.comfy_preview_branch()))
+    assert passes(found) == [
+        ("txt2img", {**FOX_1024, "steps": 30, "seed": 942975376742792, "width": 1024,
+                     "height": 1024, "denoising_strength": 1.0}),
+        ("hires", {**FOX_1024, "steps": 20, "seed": 273964256726222, "width": 1536,
+                   "height": 1536, "denoising_strength": 0.6})]
+
+
+def test_comfy_early_2023_sampler_ids(tmp_path: Path) -> None:
+    """d3x-at/sd-parsers tests/resources/parsers/ComfyUI/img2img_cropped.png:
+    ``sample_dpmpp_2m`` (``runlake stats`` listed it as unrecognised)."""
+    found = read(tmp_path, "early.png", images.comfyui_png(*real_shapes.comfy_early_2023()))
+    assert passes(found)[0][1]["sampler_name"] == "DPM++ 2M"
+
+
+def test_comfy_model_through_a_switch(tmp_path: Path) -> None:
+    """enslo/sd-metadata samples/png/krea2.png: the model came through a ComfySwitchNode
+    and was lost; a switched prompt is the branch the switch takes."""
+    found = read(tmp_path, "switch.png", images.comfyui_png(
+        *real_shapes.comfy_switched_model()))
+    config = passes(found)[0][1]
+    assert (config["model"], config["prompt"]) == ("krea2_turbo_int8", "a red fox in the snow")

@@ -17,6 +17,7 @@ the table of the nodes whose widget order is known).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +36,11 @@ _TEXT_INPUTS = ("text", "text_g", "t5xxl", "clip_l", "text_l", "prompt", "string
 _CONDITIONING_INPUTS = ("conditioning", "conditioning_1", "conditioning_to", "conditioning_2",
                         "conditioning_from", "positive", "cond", "base_cond")
 _LATENT_INPUTS = ("samples", "latent", "latent_image", "samples_to", "samples1", "source")
+_PIXEL_INPUTS = ("pixels", "image", "images")  # an encoded image, back to where it came from
 _UPSCALE_HINT = "upscale"
+_SCALE_HINT = "scale"  # ImageScale, ImageScaleBy: an upscale when between decode and encode
+_DIMENSIONS = re.compile(r"^\s*(\d+)\s*[x\u00d7]\s*(\d+)")  # rgthree "1024 x 1024  (square)"
+_SWITCH = "ComfySwitchNode"  # core ComfyUI: "switch" picks "on_true" or "on_false"
 _IMAGE_NODES = ("LoadImage", "VAEEncode", "VAEEncodeTiled", "VAEEncodeForInpaint")
 
 # UI graph: the widget names of known nodes, in widgets_values order ("control_after_generate"
@@ -73,9 +78,14 @@ WIDGETS: dict[str, tuple[str, ...]] = {
 
 
 def passes(prompt: Mapping[str, Any]) -> list[Pass]:
-    """The passes of an API graph, in the order they run (empty if it holds no sampler)."""
+    """The passes of an API graph, in the order they run (empty if it holds no sampler).
+    When the graph saves images, only the samplers upstream of a save node count: a branch
+    that only previews did not make the saved image."""
     graph = _graph(prompt)
     samplers = [node_id for node_id, node in graph.items() if _is_sampler(node)]
+    saved = _upstream(graph, [n for n, node in graph.items() if _is_save(node)])
+    if saved:
+        samplers = [s for s in samplers if s in saved]
     ordered = sorted(samplers, key=lambda s: (_depth(graph, s, set(samplers)), _sort_key(s)))
     stages: list[str] = []
     found = []
@@ -141,7 +151,8 @@ class _Sampler:
             "model": self._checkpoint[0], "sampler_name": sampler, "scheduler": scheduler,
             "steps": self._steps(), "cfg_scale": self._cfg(), "seed": self._seed(),
             "width": width, "height": height, "denoising_strength": self._denoise(),
-            "prompt": positive, "negative_prompt": self._text(self._input("negative")),
+            "clip_skip": self._clip_skip(), "prompt": positive,
+            "negative_prompt": self._text(self._input("negative")),
         }
 
     def extras(self) -> dict[str, Any]:
@@ -212,6 +223,17 @@ class _Sampler:
     def _denoise(self) -> Any:
         return self._value(self.inputs.get("denoise", self.sigmas.get("denoise")))
 
+    def _clip_skip(self) -> Any:
+        """CLIPSetLastLayer on the positive prompt's text encoder's CLIP: its
+        ``stop_at_clip_layer`` -2 is A1111's clip skip 2."""
+        conditioning = self._input("positive") or self._input("conditioning")
+        encoder = self._through(_source(self.graph, conditioning), _CONDITIONING_INPUTS,
+                                lambda n: "clip" in n["inputs"])
+        node = self._through(_source(self.graph, encoder["inputs"]["clip"]) if encoder
+                             else None, ("clip",), lambda n: "stop_at_clip_layer" in n["inputs"])
+        layer = self._value(node["inputs"]["stop_at_clip_layer"]) if node else None
+        return -layer if isinstance(layer, int) and layer < 0 else None
+
     def _guidance(self) -> Any:
         conditioning = self._input("positive") or self._input("conditioning")
         node = self._through(_source(self.graph, conditioning), _CONDITIONING_INPUTS,
@@ -257,37 +279,40 @@ class _Sampler:
         node = self._linked("latent_image")
         scale = 1.0
         for _ in range(_MAX_HOPS):
-            if node is None:
-                return None, None
+            if node is None or "upscale_model" in node["inputs"]:
+                return None, None  # an upscale model's factor is not in the graph
             inputs = node["inputs"]
-            width, height = self._value(inputs.get("width")), self._value(inputs.get("height"))
-            if isinstance(width, int) and isinstance(height, int):
+            width, height = _size_of(self._value(inputs.get("width")),
+                                     self._value(inputs.get("height")),
+                                     self._value(inputs.get("dimensions")))
+            if width is not None and height is not None:
                 return _scaled(width, scale), _scaled(height, scale)
             factor = self._value(inputs.get("scale_by"))
             if isinstance(factor, (int, float)):
                 scale *= factor
-            node = next((n for name in _LATENT_INPUTS if (n := _source(
-                self.graph, inputs.get(name))) is not None), None)
+            node = _upstream_latent(self.graph, inputs)
         return None, None
 
     def _latent_source(self) -> tuple[str, bool, bool]:
+        """Where the latent comes from: ``sampler`` (also through a decode, pixel-space
+        upscaling and an encode: a hires fix in pixel space), ``image`` (an encoded image
+        that no sampler made) or ``empty``; whether it was upscaled; whether masked."""
         node = self._linked("latent_image")
-        upscaled = masked = False
+        upscaled = masked = encoded = False
         for _ in range(_MAX_HOPS):
             if node is None:
                 break
-            kind = node["class_type"]
-            masked = masked or "mask" in node["inputs"] or "Inpaint" in kind
+            kind, inputs = node["class_type"], node["inputs"]
+            masked = masked or "mask" in inputs or "Inpaint" in kind
             if _is_sampler(node):
                 return "sampler", upscaled, masked
-            if kind in _IMAGE_NODES or "pixels" in node["inputs"]:
-                return "image", upscaled, masked
             if kind.startswith("Empty"):
                 break
-            upscaled = upscaled or _UPSCALE_HINT in kind.lower()
-            node = next((n for name in _LATENT_INPUTS if (n := _source(
-                self.graph, node["inputs"].get(name))) is not None), None)
-        return "empty", upscaled, masked
+            encoded = encoded or kind in _IMAGE_NODES or "pixels" in inputs
+            upscaled = upscaled or _UPSCALE_HINT in kind.lower() or (
+                encoded and _SCALE_HINT in kind.lower())
+            node = _upstream_latent(self.graph, inputs)
+        return ("image" if encoded else "empty"), upscaled, masked
 
     def _through(self, node: dict[str, Any] | None, names: tuple[str, ...],
                  done: Any) -> dict[str, Any] | None:
@@ -318,14 +343,61 @@ def _is_sampler(node: Mapping[str, Any]) -> bool:
         "seed" in inputs or "noise_seed" in inputs)
 
 
+def _is_save(node: Mapping[str, Any]) -> bool:
+    """A node that writes the image to the output folder (SaveImage, Image Save, Save Image
+    Extended / Plus / With Metadata, SaveAnimatedWEBP, ...), not a preview."""
+    kind = node["class_type"].lower()
+    return "save" in kind and "preview" not in kind
+
+
+def _upstream(graph: Graph, starts: list[str]) -> set[str]:
+    """Every node ``starts`` depend on through links (themselves included)."""
+    seen = set(starts)
+    stack = list(starts)
+    while stack:
+        for value in graph[stack.pop()]["inputs"].values():
+            if _source(graph, value) is not None and str(value[0]) not in seen:
+                seen.add(str(value[0]))
+                stack.append(str(value[0]))
+    return seen
+
+
+def _upstream_latent(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The node a latent (or, past an encode, an image) comes from."""
+    return next((n for name in _LATENT_INPUTS + _PIXEL_INPUTS
+                 if (n := _source(graph, inputs.get(name))) is not None), None)
+
+
+def _size_of(width: Any, height: Any, dimensions: Any) -> tuple[int | None, int | None]:
+    if isinstance(width, int) and isinstance(height, int):
+        return width, height
+    found = _DIMENSIONS.match(dimensions) if isinstance(dimensions, str) else None
+    return (int(found.group(1)), int(found.group(2))) if found else (None, None)
+
+
 def _is_sigmas(node: Mapping[str, Any]) -> bool:
     return "steps" in node["inputs"] or node["class_type"] in COMFY_SIGMAS_NODES
 
 
 def _source(graph: Graph, value: Any) -> dict[str, Any] | None:
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], int):
-        return graph.get(str(value[0]))
+    """The node a linked input comes from (through switch nodes, to the branch taken)."""
+    for _ in range(_MAX_HOPS):
+        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], int)):
+            return None
+        node = graph.get(str(value[0]))
+        if node is None or node["class_type"] != _SWITCH:
+            return node
+        value = node["inputs"].get("on_true" if _flag(graph, node["inputs"].get("switch"))
+                                   else "on_false")
     return None
+
+
+def _flag(graph: Graph, value: Any) -> bool:
+    """A boolean widget, or the boolean of the primitive node it is linked to."""
+    if isinstance(value, list) and len(value) == 2:
+        node = graph.get(str(value[0]))
+        value = node["inputs"].get("value") if node is not None else None
+    return value is True
 
 
 def _literal(graph: Graph, value: Any) -> Any:

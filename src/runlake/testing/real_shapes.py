@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from typing import Any
 
 from PIL import Image
 
-from runlake.testing.images import infotext, pixels
+from runlake.testing.images import ComfyGraph, infotext, pixels
 
 _EXIF_IFD = 0x8769
 _USER_COMMENT = 0x9286
@@ -72,3 +73,159 @@ COMFY_SAVE_WITH_METADATA = infotext(
 def infotext_webp(text: str) -> bytes:
     """A WebP with ``text`` as its Exif UserComment (``UNICODE\\0`` + UTF-16-BE, piexif)."""
     return exif_image(user_comment=b"UNICODE\0" + text.encode("utf-16-be"), fmt="WEBP")
+
+
+# --------------------------------------------------------------------------- ComfyUI graphs
+
+
+def _checkpoint_and_prompts(g: ComfyGraph, *, clip_skip: bool = True) -> None:
+    """Checkpoint 1, optional CLIPSetLastLayer 2 (-2), positive 3, negative 4."""
+    g.node(1, "CheckpointLoaderSimple", [("ckpt_name", "waiIllustriousSDXL_v160.safetensors")],
+           outputs=["MODEL", "CLIP", "VAE"])
+    clip = (1, 1)
+    if clip_skip:
+        g.node(2, "CLIPSetLastLayer", [("stop_at_clip_layer", -2)], {"clip": (1, 1)}, ["CLIP"])
+        clip = (2, 0)
+    g.node(3, "CLIPTextEncode", [("text", "a red fox in the snow")], {"clip": clip},
+           ["CONDITIONING"])
+    g.node(4, "CLIPTextEncode", [("text", "lowres")], {"clip": clip}, ["CONDITIONING"])
+
+
+def _ksampler(g: ComfyGraph, node_id: int, latent: int, *, seed: int, steps: int,
+              denoise: float, sampler: str = "euler_ancestral") -> None:
+    g.node(node_id, "KSampler", [("seed", seed), ("control_after_generate", "fixed"),
+                                 ("steps", steps), ("cfg", 5.0), ("sampler_name", sampler),
+                                 ("scheduler", "karras"), ("denoise", denoise)],
+           {"model": (1, 0), "positive": (3, 0), "negative": (4, 0), "latent_image": (latent, 0)},
+           ["LATENT"])
+
+
+def comfy_pixel_hires() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A hires fix in pixel space (enslo/sd-metadata ``samples/png/comfyui-hires.png``;
+    also Stability Matrix's ``stability-matrix-hires.png`` and ComfyUI_examples
+    ``2_pass_txt2img/hiresfix_esrgan_workflow.png``): sampler, VAEDecode, an upscale model,
+    ImageScale to 1536x1536, VAEEncode, a second sampler at denoise 0.3."""
+    g = ComfyGraph()
+    _checkpoint_and_prompts(g)
+    g.node(5, "EmptyLatentImage", [("width", 1024), ("height", 1024), ("batch_size", 1)],
+           outputs=["LATENT"])
+    _ksampler(g, 6, 5, seed=1116526567339338, steps=20, denoise=1.0)
+    g.node(7, "VAEDecode", inputs={"samples": (6, 0), "vae": (1, 2)}, outputs=["IMAGE"])
+    g.node(8, "UpscaleModelLoader", [("model_name", "RealESRGAN_x4plus_anime_6B.pth")],
+           outputs=["UPSCALE_MODEL"])
+    g.node(9, "ImageUpscaleWithModel", inputs={"upscale_model": (8, 0), "image": (7, 0)},
+           outputs=["IMAGE"])
+    g.node(10, "ImageScale", [("upscale_method", "bilinear"), ("width", 1536),
+                              ("height", 1536), ("crop", "disabled")], {"image": (9, 0)},
+           ["IMAGE"])
+    g.node(11, "VAEEncode", inputs={"pixels": (10, 0), "vae": (1, 2)}, outputs=["LATENT"])
+    _ksampler(g, 12, 11, seed=204096574905147, steps=10, denoise=0.3)
+    g.node(13, "VAEDecode", inputs={"samples": (12, 0), "vae": (1, 2)}, outputs=["IMAGE"])
+    g.node(14, "SaveImage", [("filename_prefix", "ComfyUI")], {"images": (13, 0)})
+    return g.prompt, g.workflow()
+
+
+def comfy_preview_branch() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A graph with a side branch that only previews (enslo/sd-metadata
+    ``samples/png/comfyui-comfyroll.png``): sampler 6 runs from an rgthree latent node
+    (``dimensions: "1024 x 1024  (square)"``) into the saved image through a second sampler;
+    sampler 20 feeds a PreviewImage only, so it is not a pass of the saved image."""
+    g = ComfyGraph()
+    _checkpoint_and_prompts(g, clip_skip=False)
+    g.node(5, "SDXL Empty Latent Image (rgthree)", [("dimensions", "1024 x 1024  (square)"),
+                                                    ("clip_scale", 1.0), ("batch_size", 1)],
+           outputs=["LATENT", "INT", "INT"])
+    _ksampler(g, 6, 5, seed=942975376742792, steps=30, denoise=1.0)
+    g.node(7, "LatentUpscaleBy", [("upscale_method", "nearest-exact"), ("scale_by", 1.5)],
+           {"samples": (6, 0)}, ["LATENT"])
+    _ksampler(g, 8, 7, seed=273964256726222, steps=20, denoise=0.6)
+    g.node(9, "VAEDecode", inputs={"samples": (8, 0), "vae": (1, 2)}, outputs=["IMAGE"])
+    g.node(10, "SaveImage", [("filename_prefix", "ComfyUI")], {"images": (9, 0)})
+    _ksampler(g, 20, 5, seed=7, steps=12, denoise=1.0, sampler="dpmpp_2m")
+    g.node(21, "VAEDecode", inputs={"samples": (20, 0), "vae": (1, 2)}, outputs=["IMAGE"])
+    g.node(22, "PreviewImage", inputs={"images": (21, 0)})
+    return g.prompt, g.workflow()
+
+
+def comfy_early_2023() -> tuple[dict[str, Any], dict[str, Any]]:
+    """ComfyUI's first releases named samplers ``sample_<id>`` (d3x-at/sd-parsers
+    ``tests/resources/parsers/ComfyUI/img2img_cropped.png``: ``sample_dpmpp_2m``;
+    ``noisy_latents_3_subjects_cropped.png``: ``sample_dpmpp_sde``)."""
+    g = ComfyGraph()
+    _checkpoint_and_prompts(g, clip_skip=False)
+    g.node(5, "EmptyLatentImage", [("width", 512), ("height", 768), ("batch_size", 1)],
+           outputs=["LATENT"])
+    _ksampler(g, 6, 5, seed=280823642470253, steps=20, denoise=1.0, sampler="sample_dpmpp_2m")
+    g.node(7, "VAEDecode", inputs={"samples": (6, 0), "vae": (1, 2)}, outputs=["IMAGE"])
+    g.node(8, "SaveImage", [("filename_prefix", "ComfyUI")], {"images": (7, 0)})
+    return g.prompt, g.workflow()
+
+
+def comfy_switched_model() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A model and a prompt chosen by core ``ComfySwitchNode`` s (enslo/sd-metadata
+    ``samples/png/krea2.png``): each switch is a PrimitiveBoolean; the model switch is on
+    (``on_true``), the prompt switch off (``on_false``: the text typed in)."""
+    g = ComfyGraph()
+    g.node(1, "UNETLoader", [("unet_name", "krea2_turbo_int8.safetensors"),
+                             ("weight_dtype", "default")], outputs=["MODEL"])
+    g.node(30, "UNETLoader", [("unet_name", "other_model.safetensors"),
+                              ("weight_dtype", "default")], outputs=["MODEL"])
+    g.node(31, "PrimitiveBoolean", [("value", True)], outputs=["BOOLEAN"])
+    g.node(32, "ComfySwitchNode", inputs={"switch": (31, 0), "on_false": (30, 0),
+                                          "on_true": (1, 0)}, outputs=["*"])
+    g.node(33, "PrimitiveBoolean", [("value", False)], outputs=["BOOLEAN"])
+    g.node(34, "PrimitiveStringMultiline", [("value", "a red fox in the snow")],
+           outputs=["STRING"])
+    g.node(35, "PrimitiveStringMultiline", [("value", "an expanded prompt")],
+           outputs=["STRING"])
+    g.node(36, "ComfySwitchNode", inputs={"switch": (33, 0), "on_false": (34, 0),
+                                          "on_true": (35, 0)}, outputs=["*"])
+    g.node(2, "CLIPLoader", [("clip_name", "qwen3vl_4b_bf16.safetensors"), ("type", "krea2")],
+           outputs=["CLIP"])
+    g.node(3, "CLIPTextEncode", inputs={"text": (36, 0), "clip": (2, 0)},
+           outputs=["CONDITIONING"])
+    g.node(4, "ConditioningZeroOut", inputs={"conditioning": (3, 0)}, outputs=["CONDITIONING"])
+    g.node(5, "EmptyLatentImage", [("width", 1024), ("height", 1024), ("batch_size", 1)],
+           outputs=["LATENT"])
+    g.node(6, "KSampler", [("seed", 371644226245214), ("control_after_generate", "fixed"),
+                           ("steps", 8), ("cfg", 1.0), ("sampler_name", "euler"),
+                           ("scheduler", "simple"), ("denoise", 1.0)],
+           {"model": (32, 0), "positive": (3, 0), "negative": (4, 0), "latent_image": (5, 0)},
+           ["LATENT"])
+    g.node(7, "VAEDecode", inputs={"samples": (6, 0)}, outputs=["IMAGE"])
+    g.node(8, "SaveImage", [("filename_prefix", "Krea2_turbo")], {"images": (7, 0)})
+    return g.prompt, g.workflow()
+
+
+def civitai_img2img_hires() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The graph inside Civitai's generator JPEG (``civitai_graph_jpeg``): a checkpoint node
+    keyed ``resource-stack`` named by an AIR URN, ``smZ CLIPTextEncode`` prompts, the image
+    loaded from a URL, upscaled, encoded and resampled at denoise 0.3 (node ids as strings);
+    and its ``extraMetadata``."""
+    graph: dict[str, Any] = {
+        "resource-stack": {"class_type": "CheckpointLoaderSimple", "inputs": {
+            "ckpt_name": "urn:air:sdxl:checkpoint:civitai:827184@2514310"}},
+        "6": {"class_type": "smZ CLIPTextEncode", "inputs": {
+            "text": "a red fox in the snow", "parser": "A1111", "clip": ["resource-stack", 1]}},
+        "7": {"class_type": "smZ CLIPTextEncode", "inputs": {
+            "text": "lowres", "parser": "A1111", "clip": ["resource-stack", 1]}},
+        "17": {"class_type": "LoadImage", "inputs": {
+            "image": "https://example.invalid/blob.jpeg", "upload": "image"}},
+        "23": {"class_type": "ImageScale", "inputs": {
+            "upscale_method": "nearest-exact", "crop": "disabled", "width": 1536,
+            "height": 1536, "image": ["17", 0]}},
+        "21": {"class_type": "VAEEncode", "inputs": {"pixels": ["23", 0],
+                                                     "vae": ["resource-stack", 2]}},
+        "11": {"class_type": "KSampler", "inputs": {
+            "sampler_name": "euler_ancestral", "scheduler": "normal", "seed": 1311178179,
+            "steps": 25, "cfg": 5, "denoise": 0.3, "model": ["resource-stack", 0],
+            "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["21", 0]}},
+        "13": {"class_type": "VAEDecode", "inputs": {"samples": ["11", 0],
+                                                     "vae": ["resource-stack", 2]}},
+        "12": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI",
+                                                     "images": ["13", 0]}},
+    }
+    extra = {"prompt": "a red fox in the snow", "negativePrompt": "lowres", "steps": 25,
+             "cfgScale": 5, "sampler": "euler_ancestral", "seed": 1311178179,
+             "workflowId": "img2img-hires", "resources": [{"modelVersionId": 2514310}]}
+    return graph, extra
