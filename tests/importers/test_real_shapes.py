@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from runlake.importers.containers import read_meta
 from runlake.importers.reading import ImageRead, read_file
 from runlake.testing import images, real_shapes
 
@@ -32,6 +33,127 @@ def passes(found: ImageRead) -> list[tuple[str, dict[str, Any]]]:
     assert found.reason is None, found.reason
     assert found.generation is not None
     return [(p.stage, knobs(p.config)) for p in found.generation.passes]
+
+
+# -- JSON in EXIF and in parameters ----------------------------------------------------------
+
+
+def test_novelai_webp_is_read_like_its_png(tmp_path: Path) -> None:
+    """enslo/sd-metadata samples/webp/novelai-curated.webp: the PNG's text keys as JSON in
+    an ASCII-coded UserComment. It used to become a run with no knob at all."""
+    comment = {**images.NOVELAI_COMMENT, "prompt": "1girl, テスト"}
+    webp = read(tmp_path, "novelai.webp", real_shapes.novelai_webp(comment))
+    png = read(tmp_path, "novelai.png", images.novelai_png(
+        comment, source="NovelAI Diffusion V4.5 C02D4F98"))
+    assert webp.generation is not None and webp.generation.tool == "novelai"
+    assert passes(webp) == passes(png)
+    assert passes(webp)[0][1]["prompt"] == "1girl, テスト"
+
+
+def test_an_ascii_coded_user_comment_keeps_its_utf8(tmp_path: Path) -> None:
+    """NovelAI's WebP writes UTF-8 behind the ``ASCII`` character code (enslo/sd-metadata
+    samples/webp/novelai-full-3char.webp): non-ASCII text must not become U+FFFD."""
+    path = tmp_path / "ascii.jpg"
+    path.write_bytes(real_shapes.exif_image(user_comment=b"ASCII\0\0\0" + "テスト".encode()))
+    with path.open("rb") as stream:
+        assert read_meta(stream).texts["parameters"] == "テスト"
+
+
+def test_a_novelai_director_tool_image_has_no_generation(tmp_path: Path) -> None:
+    """LlmKira/novelai-python playground/augment-image.png: ``{"req_type": "sketch"}`` is no
+    generation; it used to become a run with every knob null."""
+    found = read(tmp_path, "augment.png", real_shapes.novelai_augment_png())
+    assert found.generation is None
+    assert found.reason is not None and found.reason.startswith("no generation metadata")
+
+
+def test_swarmui_jpeg(tmp_path: Path) -> None:
+    """enslo/sd-metadata samples/jpg/swarmui.jpg: ``sui_image_params`` JSON in a UTF-16-LE
+    UserComment; it used to be read as an infotext (the JSON became the prompt)."""
+    found = read(tmp_path, "swarm.jpg", real_shapes.swarmui_jpeg())
+    assert found.generation is not None and found.generation.tool == "swarmui"
+    assert found.generation.version == "0.9.7.4"
+    assert passes(found) == [("txt2img", {
+        "model": "juggernautXL_v9", "model_hash": "22d8cb95b8", "sampler_name": "Euler a",
+        "scheduler": "Karras", "steps": 20, "cfg_scale": 7.0, "seed": 697543491,
+        "width": 1024, "height": 1024, "prompt": "a red fox in the snow",
+        "negative_prompt": "lowres"})]
+
+
+@pytest.mark.parametrize("writer", [real_shapes.comfy_saveimage_plus_jpeg,
+                                    real_shapes.comfy_save_image_extended_jpeg])
+def test_comfy_graphs_in_jpeg_exif(tmp_path: Path, writer: Any) -> None:
+    """enslo/sd-metadata samples/jpg/comfyui-saveimage-plus.jpg (``{"prompt", "workflow"}``
+    JSON in IFD0 UserComment) and comfyui-save-image-extended.jpeg (``Prompt: {...}`` in
+    Make): the same passes as the PNG ComfyUI saves. They used to be a JSON "prompt" with no
+    knob, and rejected, respectively."""
+    prompt, workflow = images.comfy_two_pass()
+    found = read(tmp_path, "comfy.jpg", writer(prompt, workflow))
+    png = read(tmp_path, "comfy.png", images.comfyui_png(prompt, workflow))
+    assert found.generation is not None and found.generation.tool == "comfyui"
+    assert passes(found) == passes(png)
+
+
+def test_civitai_generator_jpeg_holds_a_comfy_graph(tmp_path: Path) -> None:
+    """enslo/sd-metadata samples/jpg/civitai-hires.jpg: Civitai's generator writes the
+    ComfyUI graph it ran (plus ``extraMetadata``) to the UserComment."""
+    graph, extra = real_shapes.civitai_img2img_hires()
+    found = read(tmp_path, "civitai.jpg", real_shapes.civitai_graph_jpeg(graph, extra))
+    assert found.generation is not None and found.generation.tool == "civitai"
+    assert passes(found) == [("img2img", {
+        "model": "urn:air:sdxl:checkpoint:civitai:827184@2514310", "sampler_name": "Euler a",
+        "scheduler": "Normal", "steps": 25, "cfg_scale": 5.0, "seed": 1311178179,
+        "width": 1536, "height": 1536, "denoising_strength": 0.3,
+        "prompt": "a red fox in the snow", "negative_prompt": "lowres"})]
+    assert found.generation.extra["civitai_metadata"]["workflowId"] == "img2img-hires"
+
+
+@pytest.mark.parametrize(("writer", "saver"), [(real_shapes.swarmui_png, "swarmui"),
+                                               (real_shapes.stability_matrix_png,
+                                                "stability_matrix")])
+def test_the_saver_next_to_a_comfy_graph_is_named(tmp_path: Path, writer: Any,
+                                                  saver: str) -> None:
+    """enslo/sd-metadata samples/png/swarmui.png and stability-matrix.png: a ``parameters``
+    next to the graph was taken for ComfyUI-Image-Saver's infotext; the graph still decides
+    every knob."""
+    prompt, _ = images.comfy_two_pass()
+    found = read(tmp_path, "saved.png", writer(prompt))
+    plain = read(tmp_path, "comfy.png", images.comfyui_png(prompt, None))
+    assert found.generation is not None and found.generation.tool == "comfyui"
+    assert found.generation.extra["saver"] == saver
+    assert passes(found) == passes(plain)
+
+
+def test_json_parameters_of_a_gradio_app(tmp_path: Path) -> None:
+    """enslo/sd-metadata samples/png/huggingface-space.png: JSON in ``parameters``; a full
+    SHA-256 model hash is cut to A1111's 10 digits so both name the same file."""
+    found = read(tmp_path, "space.png", real_shapes.json_parameters_png(
+        real_shapes.GRADIO_PARAMS))
+    assert found.generation is not None and found.generation.tool == "json"
+    assert passes(found) == [("txt2img", {
+        "model": "WAI NSFW illustrious SDXL v16", "model_hash": "bdb59bac77",
+        "sampler_name": "DPM++ 2M", "scheduler": "Karras", "steps": 24, "cfg_scale": 5.5,
+        "seed": 443800072, "width": 1024, "height": 1024, "prompt": "a red fox in the snow",
+        "negative_prompt": "lowres,"})]
+
+
+def test_json_parameters_of_ruined_fooocus(tmp_path: Path) -> None:
+    """enslo/sd-metadata samples/png/ruined-fooocus.png: its own JSON keys, ComfyUI ids."""
+    found = read(tmp_path, "ruined.png", real_shapes.json_parameters_png(
+        real_shapes.RUINED_FOOOCUS_PARAMS))
+    assert found.generation is not None and found.generation.tool == "ruinedfooocus"
+    assert passes(found) == [("txt2img", {
+        "model": "juggernautXL_v9", "model_hash": "befc694a29", "sampler_name": "DPM++ 2M SDE",
+        "scheduler": "Karras", "steps": 30, "cfg_scale": 8.0, "seed": 2020047614,
+        "width": 1024, "height": 1024, "clip_skip": 1, "prompt": "a red fox in the snow",
+        "negative_prompt": "lowres"})]
+
+
+def test_unknown_json_parameters_are_no_generation(tmp_path: Path) -> None:
+    """A JSON object nobody's keys match is not an infotext whose prompt is the JSON."""
+    found = read(tmp_path, "odd.png", real_shapes.json_parameters_png({"foo": 1, "bar": "x"}))
+    assert found.generation is None
+    assert found.reason is not None and found.reason.startswith("no generation metadata")
 
 
 # -- infotexts ---------------------------------------------------------------------------------

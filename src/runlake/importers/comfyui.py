@@ -97,6 +97,11 @@ def passes(prompt: Mapping[str, Any]) -> list[Pass]:
     return found
 
 
+def is_graph(data: Mapping[str, Any]) -> bool:
+    """True if ``data`` is an API graph (some value is a node with a class and inputs)."""
+    return bool(_graph(data))
+
+
 def is_batch(prompt: Mapping[str, Any]) -> bool:
     """True if the graph makes more than one image per run (its images share this graph)."""
     graph = _graph(prompt)

@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -309,8 +310,10 @@ _USER_COMMENT = 0x9286
 _EXIF_POINTER = 0x8769
 # IFD0 tags the tools use, as the PNG text keys the detector knows: Fooocus writes its text
 # to IFD0 UserComment, its scheme to MakerNote and its version to Software; StableNew writes
-# the parameters to ImageDescription; ComfyUI-Image-Saver writes "workflow:{...}" to Make
-# and "prompt:{...}" to Model.
+# the parameters to ImageDescription; ComfyUI-Image-Saver and ComfyUI's own WebP writer put
+# "workflow:{...}" in Make and "prompt:{...}" in Model, "Save Image Extended" writes
+# "Prompt: {...}" to Make and "Workflow: {...}" to ImageDescription (seen in real files).
+# NovelAI's WebP holds its PNG's text keys as one JSON object in UserComment.
 _IFD0_TAGS = {0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model",
               0x0131: "Software", 0x927C: "MakerNote", _USER_COMMENT: "UserComment"}
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8}
@@ -334,18 +337,38 @@ def _exif(tiff: bytes, texts: dict[str, str]) -> None:
 
 
 def _exif_text(name: str, text: str, texts: dict[str, str]) -> None:
+    graph = _GRAPH_PREFIX.match(text) if name in _GRAPH_TAGS else None
     if name == "UserComment" and text.startswith("SNMETA:"):
         texts.update({k: v for k, v in _stablenew_kv(text).items() if k not in texts})
+    elif name == "UserComment" and (keys := _png_keys(text)) is not None:
+        texts.update(keys)  # its Software ("NovelAI") wins over IFD0's (the model)
     elif name == "UserComment":
         texts.setdefault("parameters", text)
-    elif name == "Make" and text.startswith("workflow:"):
-        texts.setdefault("workflow", text[len("workflow:"):])
-    elif name == "Model" and text.startswith("prompt:"):
-        texts.setdefault("prompt", text[len("prompt:"):])
+    elif graph is not None:
+        texts.setdefault(graph.group(1).lower(), text[graph.end():])
     elif name == "MakerNote" and text in ("fooocus", "a1111"):
         texts.setdefault("fooocus_scheme", text)
     elif name in ("Software", "ImageDescription"):
         texts.setdefault(name, text)
+
+
+_GRAPH_TAGS = ("Make", "Model", "ImageDescription")
+_GRAPH_PREFIX = re.compile(r"(prompt|workflow)\s*:\s*(?=\{)", re.IGNORECASE)
+
+
+def _png_keys(text: str) -> dict[str, str] | None:
+    """NovelAI's WebP UserComment: ``{"Comment": "<json>", "Software": "NovelAI", ...}``,
+    the keys its PNG holds as text chunks (string values; NUL padding dropped)."""
+    if not text.startswith("{") or '"Comment"' not in text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()) \
+            or not {"Comment", "Software"} <= data.keys():
+        return None
+    return {str(k): v.strip("\0") for k, v in data.items()}
 
 
 def _stablenew_kv(text: str) -> dict[str, str]:
@@ -396,8 +419,8 @@ def _user_comment(raw: bytes) -> str:
     code, body = raw[:8], raw[8:]
     if code == b"UNICODE\0":
         return _utf16(body)
-    if code == b"ASCII\0\0\0":
-        return body.decode("ascii", "replace").rstrip("\0")
+    if code == b"ASCII\0\0\0":  # NovelAI writes UTF-8 behind this code: a superset
+        return body.decode("utf-8", "replace").rstrip("\0")
     if code == b"JIS\0\0\0\0\0":
         return body.decode("shift_jis", "replace").rstrip("\0")
     if code == b"\0" * 8:

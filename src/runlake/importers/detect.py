@@ -3,10 +3,13 @@
 The keys decide, never a guess from a value's spelling, in this order: NovelAI (``Software``
 = ``NovelAI`` + ``Comment``), Fooocus's JSON scheme (``parameters`` holding its JSON),
 InvokeAI (``invokeai_metadata``; v2's ``sd-metadata`` / ``Dream``), a ComfyUI graph
-(``prompt``, else ``workflow``; ComfyUI-Image-Saver's images carry the graph next to their
-infotext, and the graph is exact where the infotext is not), the A1111 infotext family
-(``parameters``), StableNew's own capsule (``stablenew:payload``). Keys that later writers
-add (StableNew's ``stablenew_review``, ``Description``, ``Software``) never decide.
+(``prompt``, else ``workflow``, else a graph as JSON in ``parameters``; ComfyUI-Image-Saver's
+images carry the graph next to their infotext, and the graph is exact where the infotext is
+not), other JSON in ``parameters`` (:mod:`runlake.importers.jsonparams`), the A1111
+infotext family (``parameters``), StableNew's own capsule (``stablenew:payload``). Keys
+that later writers add (StableNew's ``stablenew_review``, ``Description``, ``Software``)
+never decide. A generation with no knob at all (a NovelAI Director-tool image, a graph
+whose values are all computed) is no generation metadata.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from runlake.importers import a1111, comfyui, fooocus, invokeai, novelai
-from runlake.importers.generation import Generation, knob_pass
+from runlake.importers import a1111, comfyui, fooocus, invokeai, jsonparams, novelai
+from runlake.importers.generation import KNOBS, Generation, knob_pass
 
 # What a StableNew capsule holds next to its payload (stablenew.image-metadata.v2.6).
 _CAPSULE = ("job_id", "run_id", "stage", "created_utc", "njr_sha256", "history_ref", "schema")
@@ -38,7 +41,8 @@ class BadMetadata(Exception):
 def read_generation(texts: Mapping[str, str]) -> Generation | None:
     """The generation ``texts`` describe, or None if they hold no generation metadata."""
     found = _generation(texts)
-    if found is None:
+    if found is None or not any(p.config.get(k) is not None for p in found.passes
+                                for k in KNOBS):
         return None
     extra = {**found.extra, **_stablenew_extra(texts)}
     if extra == found.extra:
@@ -80,9 +84,12 @@ def _invokeai(texts: Mapping[str, str]) -> Generation | None:
 
 def _infotext(texts: Mapping[str, str]) -> Generation | None:
     parameters = texts.get("parameters")
-    if parameters is not None and parameters.strip():
-        return a1111.from_infotext(parameters, texts)
-    return None
+    if parameters is None or not parameters.strip():
+        return None
+    data = _maybe_json(parameters)
+    if isinstance(data, dict):  # JSON is never an infotext (its prompt would be the JSON)
+        return jsonparams.from_json(data)
+    return a1111.from_infotext(parameters, texts)
 
 
 def _comfy(texts: Mapping[str, str]) -> Generation | None:
@@ -94,10 +101,41 @@ def _comfy(texts: Mapping[str, str]) -> Generation | None:
         api = graph if key == "prompt" else comfyui.api_graph(graph)
         found = comfyui.passes(api)
         if found:
-            extra = {"saver": "image_saver"} if "parameters" in texts else {}
-            return Generation("comfyui", tuple(found), (key,), extra=extra,
+            return Generation("comfyui", tuple(found), (key,), extra=_saver(texts),
                               batch_shared=comfyui.is_batch(api))
-    return None
+    return _comfy_in_parameters(texts)
+
+
+def _comfy_in_parameters(texts: Mapping[str, str]) -> Generation | None:
+    """A graph as JSON in ``parameters``: ``{"prompt": <graph>, "workflow": ...}`` (Save
+    Image Plus), or the graph itself plus Civitai's ``extra`` / ``extraMetadata`` (Civitai's
+    generator); with no sampler in it, Civitai's request is read instead."""
+    data = _maybe_json(texts.get("parameters"))
+    if not isinstance(data, dict):
+        return None
+    api = data["prompt"] if isinstance(data.get("prompt"), dict) else data
+    if not comfyui.is_graph(api):
+        return None
+    request = _maybe_json(data.get("extraMetadata"))
+    tool = "civitai" if isinstance(request, dict) else "comfyui"
+    extra = {"civitai_metadata": request} if isinstance(request, dict) else {}
+    found = comfyui.passes(api)
+    if not found:
+        return jsonparams.from_json(request, tool=tool) if isinstance(request, dict) else None
+    return Generation(tool, tuple(found), ("parameters",), extra=extra,
+                      batch_shared=comfyui.is_batch(api))
+
+
+def _saver(texts: Mapping[str, str]) -> dict[str, Any]:
+    """Which saver wrote an infotext next to the graph (never decides the knobs)."""
+    parameters = texts.get("parameters", "")
+    if "sui_image_params" in parameters:
+        return {"saver": "swarmui"}
+    if "parameters-json" in texts:
+        return {"saver": "stability_matrix"}
+    if parameters:
+        return {"saver": "image_saver" if "Version: ComfyUI" in parameters else "infotext"}
+    return {}
 
 
 def _capsule(texts: Mapping[str, str]) -> Generation | None:

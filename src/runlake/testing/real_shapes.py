@@ -10,12 +10,13 @@ which EXIF tag and character code, which JSON keys, which graph nodes).
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from PIL import Image
 
-from runlake.testing.images import ComfyGraph, infotext, pixels
+from runlake.testing.images import ComfyGraph, infotext, pixels, png_bytes
 
 _EXIF_IFD = 0x8769
 _USER_COMMENT = 0x9286
@@ -38,6 +39,150 @@ def exif_image(*, ifd0: Mapping[int, str | bytes] | None = None,
     buffer = io.BytesIO()
     pixels().save(buffer, fmt, quality=90, exif=exif)
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- JSON in EXIF
+
+
+def novelai_webp(comment: Mapping[str, Any], *,
+                 source: str = "NovelAI Diffusion V4.5 C02D4F98") -> bytes:
+    """NovelAI's WebP download (enslo/sd-metadata ``samples/webp/novelai-curated.webp``):
+    big-endian EXIF, IFD0 Software = the model (``Source``), DocumentName = the title,
+    ImageDescription = four NUL bytes + the prompt; the Exif UserComment is ``ASCII\\0\\0\\0``
+    + UTF-8 JSON of the keys a NovelAI PNG carries as text chunks (the Comment a JSON string
+    inside it)."""
+    prompt = str(comment.get("prompt", ""))
+    keys = {"Comment": json.dumps(comment), "Description": "\0\0\0\0" + prompt,
+            "Generation time": "2.58e-05", "Software": "NovelAI", "Source": source,
+            "Title": "NovelAI generated image"}
+    text = json.dumps(keys, separators=(",", ":"), ensure_ascii=False)
+    return exif_image(ifd0={_SOFTWARE: source, _DOCUMENT_NAME: "NovelAI generated image",
+                            _IMAGE_DESCRIPTION: b"\0\0\0\0" + prompt.encode()},
+                      user_comment=b"ASCII\0\0\0" + text.encode(), fmt="WEBP")
+
+
+NOVELAI_AUGMENT_COMMENT = {"req_type": "sketch"}
+
+
+def novelai_augment_png() -> bytes:
+    """A NovelAI Director-tool output (LlmKira/novelai-python
+    ``playground/augment-image.png``): Title "AI augmented image", Software, Generation time
+    and a Comment naming only the tool (``req_type``): no generation settings at all."""
+    return png_bytes(pixels(), [("text", "Title", "AI augmented image"),
+                                ("text", "Software", "NovelAI"),
+                                ("text", "Generation time", "5.9089s"),
+                                ("text", "Comment", json.dumps(NOVELAI_AUGMENT_COMMENT))])
+
+
+SWARMUI_PARAMS: dict[str, Any] = {
+    "sui_image_params": {
+        "prompt": "a red fox in the snow", "negativeprompt": "lowres", "model": "juggernautXL_v9",
+        "seed": 697543491, "steps": 20, "cfgscale": 7.0, "aspectratio": "1:1", "width": 1024,
+        "height": 1024, "sampler": "euler_ancestral", "scheduler": "karras",
+        "automaticvae": True, "swarm_version": "0.9.7.4"},
+    "sui_extra_data": {"date": "2026-01-03", "prep_time": "0.00 sec",
+                       "generation_time": "6.44 sec"},
+    "sui_models": [{"name": "juggernautXL_v9.safetensors", "param": "model",
+                    "hash": "0x" + "22d8cb95b8" + "0" * 54}],
+}
+
+
+def swarmui_jpeg(params: Mapping[str, Any] = SWARMUI_PARAMS) -> bytes:
+    """SwarmUI's JPEG (enslo/sd-metadata ``samples/jpg/swarmui.jpg``): little-endian EXIF,
+    the Exif UserComment ``UNICODE\\0`` + UTF-16-LE of its parameters as indented JSON
+    (``sui_image_params``: ComfyUI sampler and scheduler ids)."""
+    text = json.dumps(params, indent=2)
+    return exif_image(user_comment=b"UNICODE\0" + text.encode("utf-16-le"))
+
+
+def comfy_saveimage_plus_jpeg(prompt: Mapping[str, Any], workflow: Mapping[str, Any]) -> bytes:
+    """ComfyUI "Save Image Plus" JPEG/WebP (enslo/sd-metadata
+    ``samples/jpg/comfyui-saveimage-plus.jpg``): IFD0 UserComment (ASCII type, no character
+    code) = JSON ``{"prompt": <API graph>, "workflow": <UI graph>}``."""
+    text = json.dumps({"prompt": prompt, "workflow": workflow})
+    return exif_image(ifd0={_USER_COMMENT: text})
+
+
+def comfy_save_image_extended_jpeg(prompt: Mapping[str, Any],
+                                   workflow: Mapping[str, Any]) -> bytes:
+    """ComfyUI "Save Image Extended" JPEG/WebP (enslo/sd-metadata
+    ``samples/jpg/comfyui-save-image-extended.jpeg``): IFD0 Make = ``Prompt: `` + the API
+    graph, ImageDescription = ``Workflow: `` + the UI graph (capitalised, with a space; core
+    ComfyUI writes ``prompt:`` / ``workflow:``)."""
+    return exif_image(ifd0={_MAKE: "Prompt: " + json.dumps(prompt),
+                            _IMAGE_DESCRIPTION: "Workflow: " + json.dumps(workflow)})
+
+
+def civitai_graph_jpeg(graph: Mapping[str, Any], extra_metadata: Mapping[str, Any]) -> bytes:
+    """A JPEG from Civitai's current generator (enslo/sd-metadata
+    ``samples/jpg/civitai-hires.jpg``): IFD0 Software = a UUID, Artist = ``ai``; the Exif
+    UserComment (``UNICODE\\0`` + UTF-16-BE although the TIFF is little-endian) holds the
+    ComfyUI API graph it ran (checkpoint node id ``resource-stack``, names as AIR URNs) plus
+    ``extra.airs`` and ``extraMetadata`` (the request, a JSON string)."""
+    document = {**graph, "extra": {"airs": ["urn:air:sdxl:checkpoint:civitai:827184@2514310"]},
+                "extraMetadata": json.dumps(extra_metadata, separators=(",", ":"))}
+    text = json.dumps(document, separators=(",", ":"))
+    return exif_image(ifd0={_SOFTWARE: "42adebcb-68ad-45e2-9c83-f92b6b11d852", _ARTIST: "ai"},
+                      user_comment=b"UNICODE\0" + text.encode("utf-16-be"))
+
+
+# --------------------------------------------------------------------------- JSON in PNG
+
+# A Gradio app on a hosted space (enslo/sd-metadata samples/png/huggingface-space.png):
+# A1111-style sampler label, a full SHA-256 as the model hash, "W x H" resolution.
+GRADIO_PARAMS: dict[str, Any] = {
+    "prompt": "a red fox in the snow", "negative_prompt": "lowres, \n",
+    "resolution": "1024 x 1024", "guidance_scale": 5.5, "num_inference_steps": 24,
+    "seed": 443800072, "sampler": "DPM++ 2M Karras", "Model": "WAI NSFW illustrious SDXL v16",
+    "Model hash": "BDB59BAC77" + "D" * 54, "use_upscaler": None,
+}
+# RuinedFooocus (enslo/sd-metadata samples/png/ruined-fooocus.png): its own keys, ComfyUI ids.
+RUINED_FOOOCUS_PARAMS: dict[str, Any] = {
+    "Prompt": "a red fox in the snow", "Negative": "lowres", "steps": 30, "cfg": 8,
+    "width": 1024, "height": 1024, "seed": 2020047614, "sampler_name": "dpmpp_2m_sde_gpu",
+    "scheduler": "karras", "base_model_name": "juggernautXL_v9.safetensors",
+    "base_model_hash": "BEFC694A29" + "6" * 54, "loras": [], "start_step": 0, "denoise": None,
+    "clip_skip": 1, "software": "RuinedFooocus",
+}
+
+
+def json_parameters_png(parameters: Mapping[str, Any]) -> bytes:
+    """A PNG whose ``parameters`` text chunk is a JSON object (json.dumps defaults), as the
+    Gradio app and RuinedFooocus above write it."""
+    return png_bytes(pixels(), [("text", "parameters", json.dumps(parameters))])
+
+
+def swarmui_png(prompt: Mapping[str, Any], params: Mapping[str, Any] = SWARMUI_PARAMS
+                ) -> bytes:
+    """SwarmUI's PNG (enslo/sd-metadata ``samples/png/swarmui.png``, its ``swarmui.ts``):
+    ``parameters`` = its JSON (``sui_image_params``) and ``prompt`` = the ComfyUI API graph
+    its ComfyUI backend ran."""
+    return png_bytes(pixels(), [("text", "parameters", json.dumps(params, indent=2)),
+                                ("text", "prompt", json.dumps(prompt))])
+
+
+STABILITY_MATRIX_JSON: dict[str, Any] = {
+    "PositivePrompt": "a red fox in the snow", "NegativePrompt": "lowres", "Width": 1024,
+    "Height": 1024, "Seed": 697543491, "Steps": 20, "CfgScale": 7.0, "Sampler": "euler",
+    "ModelName": "juggernautXL_v9.safetensors", "ModelHash": "A5F58EB1C3" + "1" * 54,
+}
+
+
+def stability_matrix_png(prompt: Mapping[str, Any],
+                         params: Mapping[str, Any] = STABILITY_MATRIX_JSON) -> bytes:
+    """Stability Matrix's Inference PNG (enslo/sd-metadata ``samples/png/stability-matrix*.png``,
+    its ``stability-matrix.ts``): an A1111-style ``parameters`` text, ``parameters-json``,
+    ``smproj`` (the project) and ``prompt`` = the ComfyUI API graph it ran."""
+    text = infotext(str(params["PositivePrompt"]), str(params["NegativePrompt"]),
+                    [("Steps", params["Steps"]), ("Sampler", params["Sampler"]),
+                     ("CFG scale", params["CfgScale"]), ("Seed", params["Seed"]),
+                     ("Size", f"{params['Width']}x{params['Height']}"),
+                     ("Model hash", params["ModelHash"]), ("Model", params["ModelName"])])
+    project = {"Version": 3, "ProjectType": "TextToImage", "State": {}}
+    return png_bytes(pixels(), [("text", "parameters", text),
+                                ("text", "parameters-json", json.dumps(params)),
+                                ("text", "smproj", json.dumps(project)),
+                                ("text", "prompt", json.dumps(prompt))])
 
 
 # --------------------------------------------------------------------------- infotexts
