@@ -6,11 +6,14 @@ checks what the import reads from it. The real files themselves are not in the r
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import runlake
+from runlake import import_stablenew
 from runlake.importers.containers import read_meta
 from runlake.importers.reading import ImageRead, read_file
 from runlake.testing import images, real_shapes
@@ -242,3 +245,66 @@ def test_comfy_model_through_a_switch(tmp_path: Path) -> None:
         *real_shapes.comfy_switched_model()))
     config = passes(found)[0][1]
     assert (config["model"], config["prompt"]) == ("krea2_turbo_int8", "a red fox in the snow")
+
+
+# -- StableNew's image metadata dumps ----------------------------------------------------------
+
+
+def test_stablenew_dumps_keep_their_knobs(lake: runlake.Lake, tmp_path: Path) -> None:
+    """destroyer42/StableNew2 reports/diagnostics/*/artifacts/image_metadata/*.png.meta.json:
+    those of 2026 carry the generation in ``payload.generation`` (they came in with no
+    knob); those of 2025-12 and every ``adetailer`` / ``upscale`` stage lost their seed and
+    size, filed under a stage compaction does not read."""
+    folder = tmp_path / "image_metadata"
+    folder.mkdir()
+    for name, document in (("txt2img.png.meta.json", real_shapes.stablenew_dump_2026()),
+                           ("adetailer.png.meta.json", real_shapes.stablenew_dump_2026_01()),
+                           ("upscale.png.meta.json", real_shapes.stablenew_dump_2025())):
+        (folder / name).write_text(json.dumps(document, indent=2))
+    report = import_stablenew(lake, folder)
+    assert report.rejected == [] and report.appended["runs"] == 3
+    lake.compact()
+    found = {r["stage"]: r for r in lake.scan("runs").collect().iter_rows(named=True)}
+    columns = ("model", "model_hash", "sampler", "scheduler", "steps", "cfg_scale", "seed",
+               "width", "height", "denoising_strength", "clip_skip")
+    assert {k: found["txt2img"][k] for k in columns} == {
+        "model": "babesByStableYogiPony_xlV4", "model_hash": None, "sampler": "DPM++ 2M",
+        "scheduler": "Karras", "steps": 30, "cfg_scale": 6.43, "seed": None, "width": 768,
+        "height": 1024, "denoising_strength": None, "clip_skip": 2}
+    assert found["txt2img"]["prompt"] == "a red fox in the snow"
+    assert {k: found["adetailer"][k] for k in columns} == {
+        "model": "juggernautXL_ragnarokBy", "model_hash": "dd08fa32f9", "sampler": "DPM++ 2M",
+        "scheduler": "Karras", "steps": 9, "cfg_scale": 5.5, "seed": 1789550276,
+        "width": 1024, "height": 1408, "denoising_strength": 0.26, "clip_skip": None}
+    upscale = found["upscale"]
+    assert (upscale["seed"], upscale["width"], upscale["height"]) == (None, 1536, 2560)
+
+
+def test_stablenew_job_snapshots_are_runs(lake: runlake.Lake, tmp_path: Path) -> None:
+    """destroyer42/StableNew2 tests/data/snapshots/job_snapshot_simple_txt2img.json: a
+    snapshot came in as a record of nothing (no knob, no run id, no kind)."""
+    path = tmp_path / "job_snapshot.json"
+    path.write_text(json.dumps(real_shapes.stablenew_job_snapshot(), indent=2))
+    report = import_stablenew(lake, path)
+    assert report.rejected == [] and report.appended["runs"] == 1
+    lake.compact()
+    (row,) = lake.scan("runs").collect().iter_rows(named=True)
+    assert {k: row[k] for k in ("run_id", "record_kind", "model", "sampler", "steps",
+                                "cfg_scale", "seed", "prompt", "negative_prompt")} == {
+        "run_id": "snapshot-simple-txt2img", "record_kind": "stablenew_job_history",
+        "model": "stable-diffusion-v1", "sampler": "Euler", "steps": 30, "cfg_scale": 7.5,
+        "seed": 12345, "prompt": "sunset over a calm lake", "negative_prompt": "blur"}
+
+
+def test_other_json_of_a_stablenew_folder_is_rejected(lake: runlake.Lake,
+                                                      tmp_path: Path) -> None:
+    """destroyer42/StableNew2 data/*.json (LoRA and embedding caches, the WebUI cache): a
+    folder import made 20 empty runs of them, silently."""
+    for name, document in real_shapes.stablenew_data_files().items():
+        (tmp_path / name).write_text(json.dumps(document, indent=2))
+    report = import_stablenew(lake, tmp_path)
+    assert report.total_appended == 0
+    reasons = sorted((r.source.split()[0], r.reason) for r in report.rejected)
+    assert [where for where, _ in reasons] == ["embedding_cache.json"] * 2 + [
+        "lora_cache.json", "webui_cache.json"]
+    assert all(reason.startswith("not a StableNew record (keys: ") for _, reason in reasons)

@@ -12,7 +12,9 @@ happens in compaction). One whose ``metadata.record_kind`` names a rating or fee
 ``RatingRecord`` in ``ratings``, linked by its run id and image path. Other kinds that carry
 a score (``staged_curation_event``'s decision score) are not a person's rating of an image
 and stay in ``runs`` only. The other shapes become run records
-(:mod:`runlake.importers.stablenew_jobs`); a review sidecar's rating also a rating.
+(:mod:`runlake.importers.stablenew_jobs`); a review sidecar's rating also a rating. A JSON
+object of none of these shapes (StableNew's data folders hold caches, prompt packs and
+presets too) is rejected as not a StableNew record, never stored as an empty run.
 
 Record ids are derived from each record's content (keys sorted, so formatting does not
 matter): importing the same file again appends nothing. Every line or document that yields
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -71,6 +73,10 @@ def _import(record: dict[str, Any], where: str, runs: OnceWriter, ratings: OnceW
     record_id = own_id if isinstance(own_id, str) and own_id else derived_id(
         f"{SOURCE}/{RUNS_TABLE}", canonical)
     kind = jobs.kind_of(record)
+    if kind is None and not jobs.is_learning_record(record):
+        # StableNew's data folders also hold caches, packs and presets: not runs
+        report.reject(where, f"not a StableNew record (keys: {_keys(record)})")
+        return
     try:
         run: dict[str, Any] | LearningRecord = record if kind is None else _CONVERTERS[kind](
             record, record_id)
@@ -83,6 +89,11 @@ def _import(record: dict[str, Any], where: str, runs: OnceWriter, ratings: OnceW
         report.reject(where, str(exc))
         return
     report.already_present += not appended
+
+
+def _keys(record: Mapping[str, Any], limit: int = 6) -> str:
+    names = sorted(map(str, record))
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
 
 
 def _files(source: Path) -> list[Path]:

@@ -10,6 +10,7 @@ version               marker                                   knobs
 2.6                   ``history_schema`` + ``njr_snapshot``    ``njr_snapshot.normalized_job``: its
                                                                ``config`` and its own ``steps``,
                                                                ``cfg_scale``, ``base_model``, ...
+job snapshot 1.0      ``normalized_job`` (``build_job_snapshot``)  ``normalized_job``, as above
 2.6-precanonical      ``normalized_record_snapshot``           ``normalized_record_snapshot.config``
 2.4                   ``config`` or ``prompts``                ``config``, ``prompts``
 2.0                   ``pipeline_config``                      ``pipeline_config`` (``model_name``)
@@ -46,6 +47,15 @@ _NJR_KNOBS = {"base_model": "model", "sampler_name": "sampler_name", "scheduler"
               "clip_skip": "clip_skip", "seed": "seed", "positive_prompt": "prompt",
               "negative_prompt": "negative_prompt", "vae": "vae"}
 _TIMES = ("timestamp", "created_at", "recorded_at", "completed_at", "started_at")
+# A stage manifest's config is the A1111 request (sd_model: the checkpoint title).
+_MANIFEST_NAMES = {"sd_model": "model"}
+
+
+def is_learning_record(document: Mapping[str, Any]) -> bool:
+    """True for one of StableNew's learning records (``LearningRecord`` as a dict): its two
+    required fields, ``run_id`` and ``timestamp``, or one of its own config fields."""
+    return ("run_id" in document and "timestamp" in document) or any(
+        k in document for k in ("base_config", "variant_configs", "primary_model"))
 
 
 def kind_of(document: Mapping[str, Any]) -> str | None:
@@ -59,7 +69,7 @@ def kind_of(document: Mapping[str, Any]) -> str | None:
     if "config_snapshot" in document and "job_id" in document:
         return QUEUE_KIND
     markers = ("history_schema", "njr_snapshot", "normalized_record_snapshot",
-               "pipeline_config", "execution_metadata", "prompts")
+               "pipeline_config", "execution_metadata", "prompts", "normalized_job")
     if any(k in document for k in markers) or ("config" in document and "run_id" not in
                                               document):
         return HISTORY_KIND
@@ -103,15 +113,20 @@ def queue_run(job: Mapping[str, Any], fallback_id: str) -> LearningRecord:
 
 
 def image_dump_run(dump: Mapping[str, Any], fallback_id: str) -> LearningRecord:
-    """A ``<image>.png.meta.json`` diagnostics dump: no knobs, but the job, run, stage,
-    seed and image it belongs to (its knobs are in the job history)."""
+    """A ``<image>.png.meta.json`` diagnostics dump: the job, run, stage, seed and image it
+    belongs to; since 2026 also the knobs (``payload.generation``, else the stage
+    manifest's A1111 request). The config is flat, whatever the stage (``adetailer``,
+    ``upscale``): compaction reads knobs from the flat config or a txt2img/img2img one."""
     payload = _dict(dump.get("payload"))
     image = _dict(payload.get("image"))
     seeds = _dict(payload.get("seeds"))
     manifest = _dict(payload.get("stage_manifest"))
     stage = payload.get("stage") if isinstance(payload.get("stage"), str) else None
-    config = {"seed": seeds.get("actual_seed"), "width": image.get("width"),
-              "height": image.get("height")}
+    request = {_MANIFEST_NAMES.get(k, k): v for k, v in _dict(manifest.get("config")).items()}
+    config = {**request, **_dict(payload.get("generation")),
+              "seed": _first(seeds.get("actual_seed"), seeds.get("final_seed"),
+                             request.get("seed")),
+              "width": image.get("width"), "height": image.get("height")}
     metadata = {"record_kind": IMAGE_DUMP_KIND, "job_id": payload.get("job_id"),
                 "stablenew_run_id": payload.get("run_id"), "stage": stage,
                 "image_path": image.get("path") or dump.get("path"),
@@ -119,7 +134,7 @@ def image_dump_run(dump: Mapping[str, Any], fallback_id: str) -> LearningRecord:
                 "config_hash": manifest.get("config_hash"), "source_entry": _text(dump)}
     timestamp = manifest.get("timestamp") if isinstance(manifest.get("timestamp"), str) else None
     run_id = _first(payload.get("run_id"), payload.get("job_id"), fallback_id)
-    return _run(str(run_id), timestamp or utc_now_text(), {stage or "txt2img": config},
+    return _run(str(run_id), timestamp or utc_now_text(), {"stage": stage, **config},
                 metadata, outputs=_outputs([metadata["image_path"]]),
                 stages=[stage] if stage else [])
 
@@ -166,6 +181,8 @@ def _history_job(entry: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
             snapshot.get("normalized_job", snapshot))
     if "normalized_record_snapshot" in entry:
         return "2.6-precanonical", _dict(entry["normalized_record_snapshot"])
+    if isinstance(entry.get("normalized_job"), dict):  # a job snapshot (build_job_snapshot)
+        return f"snapshot-{entry.get('schema_version') or '1.0'}", entry["normalized_job"]
     if isinstance(entry.get("config"), dict) or isinstance(entry.get("prompts"), dict):
         return "2.4", {"config": entry.get("config"), "prompts": entry.get("prompts")}
     if isinstance(entry.get("pipeline_config"), dict):

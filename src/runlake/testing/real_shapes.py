@@ -374,3 +374,108 @@ def civitai_img2img_hires() -> tuple[dict[str, Any], dict[str, Any]]:
              "cfgScale": 5, "sampler": "euler_ancestral", "seed": 1311178179,
              "workflowId": "img2img-hires", "resources": [{"modelVersionId": 2514310}]}
     return graph, extra
+
+
+
+# --------------------------------------------------------------------------- StableNew dumps
+
+
+def _dump(payload: dict[str, Any], kv: Mapping[str, str]) -> dict[str, Any]:
+    return {"status": "ok", "payload": payload, "kv": dict(kv),
+            "path": "<USER_HOME>\\projects\\StableNew\\output\\" + payload["image"]["path"]}
+
+
+def stablenew_dump_2026() -> dict[str, Any]:
+    """A ``<image>.png.meta.json`` of 2026-03 (destroyer42/StableNew2 reports/diagnostics/
+    stablenew_diagnostics_20260331_204723_queue_runner_stall/artifacts/image_metadata/):
+    ``payload.generation`` holds the knobs (no seed: the request said -1), the stage
+    manifest the A1111 request, ``kv`` the PNG's text keys."""
+    generation = {"cfg_scale": 6.43, "clip_skip": 2, "height": 1024,
+                  "model": "babesByStableYogiPony_xlV4.safetensors",
+                  "negative_prompt": "lowres", "original_prompt": "a red fox in the snow",
+                  "prompt": "a red fox in the snow", "final_prompt": "a red fox in the snow",
+                  "sampler_name": "DPM++ 2M", "scheduler": "Karras", "steps": 30, "width": 768}
+    payload = {
+        "artifact": {"artifact_type": "image", "schema": "stablenew.artifact.v2.6",
+                     "stage": "txt2img", "output_paths": ["output\\Pipeline\\p01.png"]},
+        "generation": generation,
+        "image": {"format": "png", "height": 1024, "path": "txt2img_p01.png", "width": 768},
+        "job_id": "5c9972d4d35c4c0085833682fa67ece4", "njr": {"snapshot_version": "2.6"},
+        "run_id": "20260331_154257_A_A_A", "seeds": {}, "stage": "txt2img",
+        "stage_history": [],
+        "stage_manifest": {"config": {"sd_model": generation["model"], "seed": -1,
+                                      "steps": 30, "cfg_scale": 6.43},
+                           "name": "txt2img_p01", "stage": "txt2img",
+                           "timestamp": "20260331_154314"}}
+    return _dump(payload, {"stablenew:schema": "stablenew.image-metadata.v2.6",
+                           "stablenew:job_id": str(payload["job_id"]),
+                           "stablenew:run_id": str(payload["run_id"]),
+                           "stablenew:stage": "txt2img"})
+
+
+def stablenew_dump_2026_01() -> dict[str, Any]:
+    """2026-01 (destroyer42/StableNew2 reports/diagnostics/temp_extract/artifacts/
+    image_metadata/adetailer_*.png.meta.json): an adetailer stage whose ``generation`` has
+    the denoising strength and a model with its hash; ``seeds.final_seed``."""
+    payload = {
+        "generation": {"cfg_scale": 5.5, "denoising_strength": 0.26, "height": 1408,
+                       "model": "juggernautXL_ragnarokBy.safetensors [dd08fa32f9]",
+                       "sampler_name": "DPM++ 2M", "scheduler": "Karras", "steps": 9,
+                       "vae": "Automatic", "width": 1024},
+        "image": {"format": "png", "height": 1408, "path": "adetailer_p01.png", "width": 1024},
+        "job_id": "j-2", "run_id": "20260101_105456_Single", "stage": "adetailer",
+        "seeds": {"final_seed": 1789550276, "final_subseed": 1698986388, "original_seed": -1,
+                  "original_subseed": -1, "subseed_strength": 0.0},
+        "stage_history": [], "stage_manifest": {"name": "adetailer_p01",
+                                                "timestamp": "20260101_105456"}}
+    return _dump(payload, {"stablenew:stage": "adetailer"})
+
+
+def stablenew_dump_2025() -> dict[str, Any]:
+    """2025-12 (destroyer42/StableNew2 reports/diagnostics/_latest/artifacts/image_metadata/
+    upscale_*.png.meta.json): no knobs, only the image and the job; an upscale's seeds are
+    all null (its adetailer and txt2img dumps have ``seeds.actual_seed``)."""
+    payload = {
+        "image": {"format": "png", "height": 2560, "path": "upscale_p02.png", "width": 1536},
+        "job_id": "469481f09b2e4d95a573fd64a3ba6d41", "njr": {"snapshot_version": "2.6"},
+        "run_id": "20251224_231442_CrazyCoolVariety",
+        "seeds": {"actual_seed": None, "actual_subseed": None, "requested_seed": None},
+        "stage": "upscale", "stage_manifest": {"name": "upscale_p02",
+                                               "timestamp": "20251224_231948"}}
+    return _dump(payload, {"stablenew:stage": "upscale"})
+
+
+def stablenew_job_snapshot() -> dict[str, Any]:
+    """A job snapshot, ``build_job_snapshot``'s output (destroyer42/StableNew2
+    tests/data/snapshots/job_snapshot_simple_txt2img.json): ``schema_version`` 1.0, the
+    knobs in ``normalized_job.config`` and the seed in ``normalized_job.seed``."""
+    return {
+        "schema_version": "1.0", "recorded_at": "2025-12-07T19:11:18.632870",
+        "job_id": "snapshot-simple-txt2img",
+        "run_config": {"run_mode": "queue", "prompt_source": "manual", "source": "gui"},
+        "normalized_job": {
+            "job_id": "snapshot-simple-txt2img", "path_output_dir": "runs/simple",
+            "seed": 12345, "variant_index": 0, "variant_total": 1, "batch_index": 0,
+            "config": {"prompt": "sunset over a calm lake", "negative_prompt": "blur",
+                       "model": "stable-diffusion-v1", "sampler": "Euler", "steps": 30,
+                       "cfg_scale": 7.5, "stages": ["txt2img"]}},
+        "effective_prompts": {"positive": "sunset over a calm lake", "negative": "blur"},
+        "seed_info": {"master_seed": 12345, "variant_index": 0},
+        "model_selection": {"base_model": "stable-diffusion-v1", "refiner_model": None},
+    }
+
+
+def stablenew_data_files() -> dict[str, Any]:
+    """JSON files of a StableNew data folder that are no records (destroyer42/StableNew2
+    data/: ``lora_cache.json``, ``embedding_cache.json`` (a list), ``webui_cache.json``)."""
+    return {
+        "lora_cache.json": {"add-detail-xl": {
+            "name": "add-detail-xl", "path": "C:\\sd\\models\\Lora\\add-detail-xl.safetensors",
+            "file_size": 228452344, "keywords": [], "source": "none", "description": ""}},
+        "embedding_cache.json": [{"name": "ac_neg1", "path": "C:\\sd\\embeddings\\ac_neg1.pt",
+                                  "file_size": 426136},
+                                 {"name": "bad_prompt", "path": "C:\\sd\\embeddings\\bad.pt",
+                                  "file_size": 131224}],
+        "webui_cache.json": {"workdir": "C:\\sd", "command": ["webui-user.bat", "--api"],
+                             "timestamp": 1775063416.971558},
+    }
