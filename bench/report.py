@@ -198,7 +198,7 @@ def timed_report(lake: Path, out: Path) -> tuple[float, float]:
 
 def verdict(seconds: float, size: int) -> str:
     met = seconds <= TARGET_SECONDS and size <= TARGET_BYTES
-    return "met" if met else "MISSED"
+    return "MET" if met else "NOT MET"
 
 
 def main() -> None:
