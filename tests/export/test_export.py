@@ -365,7 +365,8 @@ def test_an_empty_split_gets_no_file_and_no_card_entry(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = export(frame([run(1), run(2, sampler="UniPC")]), "sft", out,
                     fractions=(1.0, 0.0, 0.0))
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "train.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [".runlake-export.json", "README.md",
+                                                     "train.jsonl"]
     assert result.examples == {"train": 1, "validation": 0, "test": 0}
     (config,) = card_front_matter(out)["configs"]
     assert config["data_files"] == [{"split": "train", "path": "train.jsonl"}]
@@ -452,8 +453,9 @@ def test_a_folder_that_is_not_empty_needs_overwrite(tmp_path: Path) -> None:
     data = frame([run(1)])
     result = runlake.export_frame(data, "table", out, overwrite=True,
                                   options=runlake.ExportOptions(fractions=(1.0, 0.0, 0.0)))
-    # The previous export's files are gone: only this export's are left.
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "train.parquet"]
+    # The previous export's files are gone: only this export's are left, and its manifest.
+    assert sorted(p.name for p in out.iterdir()) == [".runlake-export.json", "README.md",
+                                                     "train.parquet"]
     assert result.files[-1] == out / "README.md"
 
 

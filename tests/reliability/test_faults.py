@@ -244,4 +244,5 @@ def test_disk_full_during_an_export_keeps_the_previous_one(
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
     filler.unlink()
     result = lake.export_dataset("table", out, overwrite=True)  # a retry is not refused
-    assert sorted(path.name for path in out.iterdir()) == sorted(p.name for p in result.files)
+    assert sorted(path.name for path in out.iterdir()) == sorted(
+        [".runlake-export.json", *(p.name for p in result.files)])
