@@ -25,6 +25,7 @@ from runlake.compaction import (
     Snapshot,
     TailEntry,
     delta_errors,
+    first_copies,
     ids_present,
     load_version,
     normalize_lines,
@@ -191,8 +192,8 @@ class _TailCache:
         delta: Delta | None, *, disk: _Disk | None,
     ) -> _Tail:
         """The pending rows not already in ``delta``'s snapshot, each record id once (the
-        first wins), and how many. An unchanged tail over an unchanged snapshot is answered
-        from memory."""
+        copy accepted first wins, as in compaction), and how many. An unchanged tail over an
+        unchanged snapshot is answered from memory."""
         keys = [source.identity(piece) for piece in slices]
         tails = [source.fingerprint(piece) for piece in slices]
         signature = (None if delta is None else delta.version(),
@@ -215,6 +216,10 @@ def _new_rows(cached: list[_Cached], root: Files, delta: Delta | None) -> _Tail:
     if ids.is_empty():
         return _Tail(None, 0)
     keep = ids.is_first_distinct()
+    if not keep.all():  # copies of a record id: the one accepted first wins, as compaction
+        accepted = pl.concat([part.select("ingested_at") for part in parts],
+                             how="vertical_relaxed").collect()
+        keep = first_copies(ids, accepted["ingested_at"])
     if delta is not None:
         # Only a retried append can already be committed; the lookup reads only files whose
         # record-id range can hold one of these ids.

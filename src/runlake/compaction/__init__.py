@@ -87,6 +87,7 @@ from runlake.compaction.run import (
     compact,
 )
 from runlake.compaction.sources import RawSource, raw_source, shared_status
+from runlake.compaction.staging import first_copies
 from runlake.compaction.tailcache import Entry as TailEntry
 from runlake.compaction.tailcache import chain as tail_chain
 from runlake.compaction.tailcache import scan as tail_scan
@@ -119,6 +120,7 @@ __all__ = [
     "derived_from",
     "file_uris",
     "fingerprint",
+    "first_copies",
     "ids_present",
     "load_version",
     "normalize_lines",

@@ -2,8 +2,9 @@
 
 Each normalized batch is fitted to the table's columns (:class:`SchemaTracker`) and its
 partitions are written as Parquet files on a writer thread. Before the commit,
-:meth:`Staging.settle` drops rows whose record id the table already holds (or an earlier row
-of the run had) and brings files written before a column widened up to its final type, and
+:meth:`Staging.settle` drops rows whose record id the table already holds (or another row
+of the run accepted earlier: :func:`first_copies`) and brings files written before a column
+widened up to its final type, and
 :meth:`Staging.widen_committed` rewrites committed partitions holding a widened column. Every
 file written is remembered, so a failed run removes them all (:meth:`Staging.discard`).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, Future
 
+import numpy as np
 import polars as pl
 
 from runlake.compaction.datafiles import (
@@ -28,6 +30,7 @@ from runlake.compaction.evolve import SchemaTracker
 from runlake.storage import Files
 
 _NO_ROWS = pl.Series("row", [], dtype=pl.UInt32)
+KEYS = ["record_id", "ingested_at"]  # what dedup needs of each staged row
 
 
 class Staging:
@@ -39,7 +42,7 @@ class Staging:
         self.tag, self.options = tag, options  # tag: the run's sequence, in each file name
         self.staged: list[DataFile | None] = []  # None: every row of the file was dropped
         self.writing: list[Future[DataFile]] = []
-        self.ids: list[pl.Series] = []  # the record ids of each staged file, in order
+        self.ids: list[pl.DataFrame] = []  # each staged file's KEYS, in order
         self.written: list[DataFile] = []  # every file written, for cleanup on failure
         self.duplicates = self.rewritten = 0
 
@@ -51,11 +54,11 @@ class Staging:
         for date, part in partitions(fitted):
             self.writing.append(pool.submit(write_file, self.root, date, part,
                                             tag=self.tag, options=self.options))
-            self.ids.append(part["record_id"])
+            self.ids.append(part.select(KEYS))
 
-    def add(self, files: Sequence[DataFile], ids: Sequence[pl.Series],
+    def add(self, files: Sequence[DataFile], ids: Sequence[pl.DataFrame],
             types: Mapping[str, pl.DataType]) -> None:
-        """Files a worker wrote, with their record ids and the batch's column ``types``
+        """Files a worker wrote, with their KEYS and the batch's column ``types``
         (admitted in batch order, so the table's columns come out as a serial run's)."""
         self.tracker.admit(pl.DataFrame(schema=dict(types)))
         for file, file_ids in zip(files, ids, strict=True):
@@ -94,17 +97,14 @@ class Staging:
         return sum(f.rows for f in self.files())
 
     def settle(self) -> None:
-        """Drop rows whose id the table already has or an earlier row of this run had,
-        and bring files written before a column widened up to its final type."""
+        """Drop rows whose id the table already has or another row of this run accepted
+        earlier had, and bring files written before a column widened up to its final type."""
         if not self.ids:
             return
-        rows = pl.concat([
-            pl.DataFrame({"record_id": ids, "file": pl.repeat(i, len(ids), eager=True)})
-            .with_row_index("row")
-            for i, ids in enumerate(self.ids)
-        ])
+        rows = pl.concat([keys.with_row_index("row").with_columns(file=pl.lit(i))
+                          for i, keys in enumerate(self.ids)])
         present = self._present(rows["record_id"])
-        dropped = rows.filter(~pl.col("record_id").is_first_distinct()
+        dropped = rows.filter(~first_copies(rows["record_id"], rows["ingested_at"])
                               | pl.col("record_id").is_in(present.implode()))
         self.duplicates += dropped.height
         drops = {int(key[0]): group["row"]
@@ -144,3 +144,17 @@ class Staging:
         if new is not None:
             self.written.append(new)
         return new
+
+
+def first_copies(ids: pl.Series, accepted: pl.Series) -> pl.Series:
+    """Whether each row (in raw order) is the copy of its record id that is kept: the one
+    accepted first (earliest ``ingested_at``), ties in raw order (partition date, segment,
+    byte offset). Raw order alone would let a later copy with an earlier event date win."""
+    first = ids.is_first_distinct()
+    if first.all():
+        return first
+    order = (pl.DataFrame({"id": ids, "at": accepted}).with_row_index("row")
+             .sort("at", maintain_order=True, nulls_last=True))
+    keep = np.zeros(len(ids), dtype=bool)
+    keep[order.filter(pl.col("id").is_first_distinct())["row"].to_numpy()] = True
+    return pl.Series(keep)

@@ -27,6 +27,7 @@ from runlake.compaction.normalize import normalize_batch
 from runlake.compaction.quarantine import QuarantineEntry
 from runlake.compaction.rawbatches import Batch, Piece
 from runlake.compaction.sources import RawSource
+from runlake.compaction.staging import KEYS
 from runlake.storage import Files
 
 
@@ -49,7 +50,7 @@ class BatchDone:
     types in order, its bad lines."""
 
     files: tuple[DataFile, ...]
-    ids: tuple[pl.Series, ...]
+    ids: tuple[pl.DataFrame, ...]  # each file's record ids and ingestion times (KEYS)
     types: Mapping[str, pl.DataType]
     bad: tuple[QuarantineEntry, ...]
 
@@ -64,7 +65,7 @@ def compact_batch(task: BatchTask) -> BatchDone:
     batch = _read(task.source, task.pieces)
     tracker = SchemaTracker(dict(task.committed))
     files: list[DataFile] = []
-    ids: list[pl.Series] = []
+    ids: list[pl.DataFrame] = []
     bad: list[QuarantineEntry] = []
     types: dict[str, pl.DataType] = {}
     for base, part in normalize_batch(batch.data, _DECODER[0]):
@@ -75,7 +76,7 @@ def compact_batch(task: BatchTask) -> BatchDone:
         types.update(fitted.schema)
         for date, rows in partitions(fitted):
             files.append(write_file(task.root, date, rows, tag=task.tag, options=task.options))
-            ids.append(rows["record_id"])
+            ids.append(rows.select(KEYS))
     return BatchDone(tuple(files), tuple(ids), types, tuple(bad))
 
 
