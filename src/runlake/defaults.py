@@ -17,5 +17,5 @@ Compression = Literal["zstd", "snappy", "lz4", "uncompressed"]
 
 # ExportOptions' defaults (export/options.py), which `runlake export --help` shows.
 DEFAULT_EXPORT_SEED = 0
-DEFAULT_MIN_RATINGS_PER_GROUP = 1
+DEFAULT_MIN_RATINGS_PER_GROUP = 3  # an example resting on fewer ratings teaches luck
 DEFAULT_PREFERENCE_THRESHOLD = 1.0

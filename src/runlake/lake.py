@@ -8,6 +8,7 @@ Each method is one delegation to the stage that owns it, in the stages' order: a
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -467,8 +468,11 @@ class Lake:
         >>> lake.export_dataset("sft", "datasets/sft", version=3).examples  # doctest: +SKIP
         {'train': 40, 'validation': 5, 'test': 6}
         """
-        from runlake.export import export_lake
-        return export_lake(self.location, kind, Path(out), version=version, options=options,
+        from runlake.export import ExportOptions, export_lake
+        chosen = options or ExportOptions()
+        if chosen.rating_scale is None:  # the scale this lake's ratings are checked on
+            chosen = dataclasses.replace(chosen, rating_scale=self.options.rating_scale)
+        return export_lake(self.location, kind, Path(out), version=version, options=chosen,
                            overwrite=overwrite)
 
     def report(

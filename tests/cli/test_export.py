@@ -23,6 +23,7 @@ def test_cli_export_prints_counts_and_the_card_and_matches_the_api(grown: runlak
                    lake=grown.root)
     assert done.returncode == 0, done.stderr
     options = runlake.ExportOptions(seed=3, min_rating=3.0, models=("sdxl", "sd15"),
+                                    min_ratings_per_group=1,
                                     date_from=T0.date(), date_to=T0.date() + timedelta(days=1),
                                     preference_threshold=2.0)
     api = grown.export_dataset("preference", tmp_path / "api", options=options)

@@ -69,6 +69,9 @@ def sweep(prompts: int = 30, experiments: int = 6) -> pl.DataFrame:
 
 
 def export(data: pl.DataFrame, kind: str, out: Path, **options: Any) -> runlake.ExportResult:
+    # These frames have one rating per settings group: they test the mechanics, so they
+    # lower the evidence rule, which has tests of its own (test_evidence.py).
+    options.setdefault("min_ratings_per_group", 1)
     return runlake.export_frame(data, kind, out,  # type: ignore[arg-type]
                                 options=runlake.ExportOptions(**options), snapshot=SNAPSHOT)
 
@@ -173,7 +176,7 @@ def test_two_exports_are_byte_identical_whatever_the_row_order(
 def test_sft_gives_the_best_settings_of_each_goal(tmp_path: Path) -> None:
     data = frame([
         run(1, sampler="Euler a", rating=5.0), run(2, sampler="Euler a", rating=3.0),
-        run(3, sampler="DPM++ 2M", rating=4.5),       # best mean: 4.5 > 4.0
+        run(3, sampler="DPM++ 2M", rating=4.5),       # a better mean, on one rating only
         run(4, sampler="UniPC", rating=4.5, cfg_scale=None, scheduler=None, width=None,
             height=None, steps=None, prompt="a boat"),
         run(5, sampler="DDIM", rating=4.5, prompt="a boat"),
@@ -188,9 +191,12 @@ def test_sft_gives_the_best_settings_of_each_goal(tmp_path: Path) -> None:
     assert json.loads(fox["messages"][1]["content"]) == {
         "model": "sdxl", "negative_prompt": "blurry", "prompt": "a red fox", "stage": "txt2img"}
     answer = fox["messages"][2]["content"]
-    assert answer == ('{"cfg_scale":7.0,"height":1024,"sampler":"DPM++ 2M",'
+    # Ranked as compare ranks: two ratings averaging 4 are more credibly good than one 4.5
+    # (Wilson lower bounds 1.79 and 1.63 on 1-5).
+    assert answer == ('{"cfg_scale":7.0,"height":1024,"sampler":"Euler a",'
                       '"scheduler":"Karras","steps":20,"width":1024}')
-    assert (fox["rating"], fox["n_ratings"], fox["record_ids"]) == (4.5, 1, ["r0003"])
+    assert (fox["rating"], fox["n_ratings"], fox["record_ids"]) == (4.0, 2, ["r0001", "r0002"])
+    assert fox["rating_interval"] == pytest.approx([1.7915, 4.8933], abs=1e-3)
     assert json.loads(boat["messages"][2]["content"])["sampler"] == "DDIM"
     assert boat["record_ids"] == ["r0005", "r0006"]
 
@@ -268,12 +274,12 @@ def test_runs_outside_experiments_pair_by_goal(tmp_path: Path) -> None:
 def test_pairs_per_group_are_capped_by_a_seeded_choice(tmp_path: Path) -> None:
     data = frame(rated_variants([float(r) for r in range(12)], experiment_id="e1"))
     result = export(data, "preference", tmp_path / "a", fractions=(1.0, 0.0, 0.0),
-                    max_pairs_per_group=7)
+                    max_pairs_per_group=7, rating_scale=(0, 11))
     assert result.examples["train"] == 7
     capped = {f.name: (f.before, f.after) for f in result.filters}["max_pairs_per_group"]
     assert capped == (66, 7)  # 12 * 11 / 2 pairs, all differ by >= 1
     export(data, "preference", tmp_path / "b", fractions=(1.0, 0.0, 0.0),
-           max_pairs_per_group=7, seed=1)
+           max_pairs_per_group=7, seed=1, rating_scale=(0, 11))
     assert lines(tmp_path / "a" / "train.jsonl") != lines(tmp_path / "b" / "train.jsonl")
 
 

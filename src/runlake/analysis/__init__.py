@@ -43,6 +43,7 @@ from runlake.analysis.comparison import (
     Best,
     Order,
     ScaleOption,
+    bounded_interval,
     compare,
     resolve_column,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "TableStats",
     "TableSummary",
     "TableView",
+    "bounded_interval",
     "compare",
     "compare_table",
     "grid_frame",

@@ -33,6 +33,7 @@ Semantics, in one place (docs/analysis.md gives the method and its references):
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -254,6 +255,22 @@ def _with_wilson(stats: pl.DataFrame, bounds: Scale) -> pl.DataFrame:
         ci_low=low + (high - low) * (center - half).clip(0.0, 1.0),
         ci_high=low + (high - low) * (center + half).clip(0.0, 1.0),
     )
+
+
+def bounded_interval(mean: float, n: int, scale: Scale) -> tuple[float, float]:
+    """The 95 % Wilson score interval ``compare`` draws for ``n`` values with this ``mean``
+    on a bounded ``scale``, for one group (an export's settings group).
+
+    >>> [round(bound, 3) for bound in bounded_interval(5.0, 1, (1.0, 5.0))]
+    [1.826, 5.0]
+    """
+    low, high = scale
+    p = min(max((mean - low) / (high - low), 0.0), 1.0)
+    z2n = Z * Z / n
+    center = (p + z2n / 2) / (1 + z2n)
+    half = Z / (1 + z2n) * math.sqrt(p * (1 - p) / n + z2n / (4 * n))
+    return (low + (high - low) * max(center - half, 0.0),
+            low + (high - low) * min(center + half, 1.0))
 
 
 def _with_rank(

@@ -40,9 +40,10 @@ def export(
                     ] = DEFAULT_EXPORT_SEED,
     min_rating: Annotated[float | None, typer.Option(
         "--min-rating", help="Keep examples rated at least this.")] = None,
-    min_ratings: Annotated[int, typer.Option(
-        "--min-ratings", help="Keep settings groups with at least this many ratings.")
-    ] = DEFAULT_MIN_RATINGS_PER_GROUP,
+    min_ratings: Annotated[int | None, typer.Option(
+        "--min-ratings", help="Keep settings groups (a goal and its settings, seeds pooled) "
+        f"with at least this many ratings (default: {DEFAULT_MIN_RATINGS_PER_GROUP} for sft "
+        "and preference, fewer teach luck; 1 for table).", show_default=False)] = None,
     date_from: Annotated[datetime | None, typer.Option(
         "--from", help="First UTC date of runs to keep.", formats=["%Y-%m-%d"],
         metavar="YYYY-MM-DD")
@@ -73,7 +74,7 @@ def export(
     here = session(ctx)
     result = here.lake().export_dataset(kind.value, out, version=version, options=options,
                                         overwrite=overwrite)
-    print_export(here.out, result)
+    print_export(here.out, here.err, result)
 
 
 def _day(moment: datetime | None) -> date | None:

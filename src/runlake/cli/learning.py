@@ -20,7 +20,8 @@ from runlake.cli.session import session
 
 def demo(
     ctx: typer.Context,
-    seeds: Annotated[int, typer.Option(min=1, help="Seeds per grid cell.")] = 2,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per grid cell (3: enough ratings "
+                                       "per setting for an export).")] = 3,
     images: Annotated[
         Path | None,
         typer.Option(help="Where to save the PNGs (default: <lake>/demo_images)."),

@@ -323,10 +323,12 @@ def _interval(frame: pl.DataFrame, low: str, high: str,
 # -- export, importers, learning ------------------------------------------------------------
 
 
-def print_export(out: Console, result: runlake.ExportResult) -> None:
+def print_export(out: Console, err: Console, result: runlake.ExportResult) -> None:
     counts = ", ".join(f"{split} {n}" for split, n in result.examples.items())
     out.print(f"exported {result.kind} to {result.out}: {counts}", highlight=False)
     out.print(f"dataset card: {result.files[-1]}", highlight=False)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
 
 
 def print_import(out: Console, err: Console, report: runlake.ImportReport) -> None:

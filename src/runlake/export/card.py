@@ -17,6 +17,7 @@ import polars as pl
 from runlake.export.files import Built
 from runlake.export.filters import FilterStep
 from runlake.export.options import SPLITS, ExportKind, ExportOptions
+from runlake.records import DEFAULT_RATING_SCALE, format_scale
 
 _SUMMARY = {
     "sft": "Chat examples for supervised fine-tuning: for each goal (prompt, negative prompt, "
@@ -32,7 +33,10 @@ _CHAT_FIELDS = {
         ("messages", "list of {role, content}",
          "system prompt; user: the goal as JSON; assistant: the settings as JSON"),
         ("rating", "float", "mean rating of the settings group the answer comes from"),
-        ("n_ratings", "int", "ratings behind that mean"),
+        ("n_ratings", "int", "ratings behind that mean (seeds pooled)"),
+        ("rating_interval", "[float, float]",
+         "95 % interval of that mean on the rating scale (Wilson; its lower bound chose "
+         "the answer)"),
         ("record_ids", "list of str", "lake record ids of the rated runs behind it"),
     ],
     "preference": [
@@ -41,6 +45,10 @@ _CHAT_FIELDS = {
         ("rejected", "list of {role, content}", "one assistant turn: the worse settings as JSON"),
         ("score_chosen", "float", "mean rating of the chosen settings"),
         ("score_rejected", "float", "mean rating of the rejected settings"),
+        ("n_chosen", "int", "ratings behind score_chosen (seeds pooled)"),
+        ("n_rejected", "int", "ratings behind score_rejected"),
+        ("interval_chosen", "[float, float]", "95 % interval of score_chosen (Wilson)"),
+        ("interval_rejected", "[float, float]", "95 % interval of score_rejected"),
     ],
 }
 
@@ -53,11 +61,13 @@ def render_card(
     options: ExportOptions,
     snapshot: Mapping[str, object],
     schema: pl.Schema,
+    warnings: Sequence[str] = (),
 ) -> str:
     """The whole ``README.md`` text."""
     sections = [
         _front_matter(kind, built),
         f"# runlake {kind} export\n\n{_SUMMARY[kind]}",
+        *([_warnings(warnings)] if warnings else []),
         _splits(built, options),
         _fields(kind, options, schema),
         _filters(steps),
@@ -65,6 +75,20 @@ def render_card(
         _loading(kind, built),
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def empty_splits(built: Built, options: ExportOptions) -> list[str]:
+    """A warning per split that was meant to get examples (a fraction above 0) and got none:
+    it has no file, so a trainer asking for it fails."""
+    return [f"the {split} split is empty: every prompt and experiment went to another split "
+            "(too few of them for its fraction); a trainer that asks for it fails. Add "
+            "prompts, or change the seed or the fractions"
+            for split, fraction in zip(SPLITS, options.fractions, strict=True)
+            if fraction > 0 and built.stats[split].examples == 0]
+
+
+def _warnings(warnings: Sequence[str]) -> str:
+    return "## Warnings\n\n" + "\n".join(f"- **{text}**" for text in warnings)
 
 
 def _front_matter(kind: ExportKind, built: Built) -> str:
@@ -104,7 +128,8 @@ def _fields(kind: ExportKind, options: ExportOptions, schema: pl.Schema) -> str:
         "## Fields\n\n" + _table(rows) + "\n\n"
         "JSON objects in the turns have sorted keys and leave out what is not set (an absent "
         f"knob is never written as 0). Settings knobs: {knobs}. Seeds are pooled: a settings "
-        "group's rating is the mean over its runs.\n\n"
+        "group's rating is the mean over its runs, with n and a 95 % Wilson interval on the "
+        f"rating scale {format_scale(options.rating_scale or DEFAULT_RATING_SCALE)}.\n\n"
         f"System prompt: {_quote(options.system_prompt)}"
     )
 

@@ -21,14 +21,15 @@ import polars as pl
 
 from runlake.analysis import read_rated
 from runlake.errors import UnknownColumn
-from runlake.export.card import render_card
-from runlake.export.examples import preference_examples, sft_examples
+from runlake.export.card import empty_splits, render_card
+from runlake.export.examples import preference_examples, sft_examples, thin_evidence
 from runlake.export.files import Built, jsonl_files, table_files
 from runlake.export.filters import Filter, FilterStep, apply, row_filters
 from runlake.export.groups import knob_columns, settings_groups
-from runlake.export.options import SPLITS, ExportKind, ExportOptions, check_kind
+from runlake.export.options import SPLITS, ExportKind, ExportOptions, check_kind, least_ratings
 from runlake.export.output import CARD, check_out, write_files
 from runlake.export.split import with_splits
+from runlake.records import DEFAULT_RATING_SCALE
 from runlake.storage.shared import AnyPaths
 
 REQUIRED = ("record_id", "rating")
@@ -37,13 +38,15 @@ REQUIRED = ("record_id", "rating")
 @dataclass(frozen=True)
 class ExportResult:
     """What an export wrote: its files (the card last), the examples per split (0 for a
-    split without a file) and each filter with its counts."""
+    split without a file), each filter with its counts, and the card's warnings (examples
+    on few ratings, empty splits)."""
 
     kind: ExportKind
     out: Path
     files: tuple[Path, ...]
     examples: Mapping[str, int]
     filters: tuple[FilterStep, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def export_frame(
@@ -69,14 +72,16 @@ def export_frame(
     _require(frame.schema)
     knobs = knob_columns(frame.schema, options.knobs)
     rows = with_splits(frame, seed=options.seed, fractions=options.fractions)
-    rows, steps = apply(rows, row_filters(frame.schema, options, list(knobs.values())))
-    built, more = _build(kind, rows, options, knobs)
+    rows, steps = apply(rows, row_filters(frame.schema, options, list(knobs.values()),
+                                          least=least_ratings(options, kind)))
+    built, more, thin = _build(kind, rows, options, knobs)
     steps += more
+    warnings = (*thin, *empty_splits(built, options))
     card = render_card(kind, built, steps=steps, options=options, snapshot=snapshot or {},
-                       schema=frame.schema)
+                       schema=frame.schema, warnings=warnings)
     paths = write_files(out, {**built.files, CARD: card.encode()}, replace=replace)
     examples = {split: built.stats[split].examples for split in SPLITS}
-    return ExportResult(kind, out, tuple(paths), examples, tuple(steps))
+    return ExportResult(kind, out, tuple(paths), examples, tuple(steps), warnings)
 
 
 def export_lake(
@@ -92,17 +97,19 @@ def export_lake(
 
 def _build(
     kind: ExportKind, rows: pl.DataFrame, options: ExportOptions, knobs: dict[str, str]
-) -> tuple[Built, list[FilterStep]]:
+) -> tuple[Built, list[FilterStep], list[str]]:
+    """The files, the filter steps past the row filters, and the evidence warnings."""
     if kind == "table":
         if options.min_rating is None:
-            return table_files(rows), []
+            return table_files(rows), [], []
         at_least = Filter("min_rating", f"rating >= {options.min_rating}",
                           pl.col("rating") >= options.min_rating)
         rated, steps = apply(rows, [at_least])
-        return table_files(rated), steps
+        return table_files(rated), steps, []
     build = sft_examples if kind == "sft" else preference_examples
-    examples, steps = build(settings_groups(rows, knobs), options)
-    return jsonl_files(examples), steps
+    scale = options.rating_scale or DEFAULT_RATING_SCALE
+    examples, steps = build(settings_groups(rows, knobs, scale), options)
+    return jsonl_files(examples), steps, thin_evidence(examples)
 
 
 def _require(schema: pl.Schema) -> None:

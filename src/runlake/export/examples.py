@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from runlake.defaults import DEFAULT_MIN_RATINGS_PER_GROUP
 from runlake.errors import ExportError
 from runlake.export.filters import FilterStep
 from runlake.export.groups import SettingsGroup
@@ -36,13 +37,15 @@ class Example:
     record: dict[str, object]
     prompt: str | None
     experiment_id: str | None
+    evidence: int  # the fewest ratings behind a settings group of the example
 
 
 def sft_examples(
     groups: list[SettingsGroup], options: ExportOptions
 ) -> tuple[list[Example], list[FilterStep]]:
-    """One example per goal: its best-rated settings group (highest mean, then most ratings,
-    then the settings' JSON text, so ties always resolve the same way)."""
+    """One example per goal: its most credibly best settings group, ranked as ``compare``
+    ranks (by the lower bound of its interval on the rating scale; then the mean, the most
+    ratings, the settings' JSON text, so ties always resolve the same way)."""
     groups, steps = _usable(groups)
     if options.min_rating is not None:
         before, least = len(groups), options.min_rating
@@ -65,10 +68,22 @@ def preference_examples(
     by_family: defaultdict[tuple[str, str, str], list[SettingsGroup]] = defaultdict(list)
     for group in groups:
         by_family[(group.split, group.experiment_id or "", group.goal)].append(group)
-    families = [sorted(members, key=_rank) for _, members in sorted(by_family.items())]
+    families = [sorted(members, key=_by_mean) for _, members in sorted(by_family.items())]
     candidates = [list(itertools.combinations(members, 2)) for members in families]
     pairs = _pair_steps(candidates, options, steps)
     return [_preference_example(pair, options.system_prompt) for pair in pairs], steps
+
+
+def thin_evidence(examples: list[Example]) -> list[str]:
+    """A warning when examples rest on fewer ratings than the default evidence (possible
+    only when ``min_ratings_per_group`` was lowered)."""
+    thin = sum(1 for example in examples if example.evidence < DEFAULT_MIN_RATINGS_PER_GROUP)
+    if not thin:
+        return []
+    return [f"{thin} of {len(examples)} examples rest on fewer than "
+            f"{DEFAULT_MIN_RATINGS_PER_GROUP} ratings (min_ratings_per_group was lowered): "
+            "their settings may be a lucky image rather than better settings; filter on "
+            "n_ratings (or n_chosen and n_rejected) before training"]
 
 
 def _usable(groups: list[SettingsGroup]) -> tuple[list[SettingsGroup], list[FilterStep]]:
@@ -114,8 +129,15 @@ def _step(name: str, condition: str, unit: str, before: int, after: int) -> Filt
     return FilterStep(name, condition, unit, before, after)
 
 
-def _rank(group: SettingsGroup) -> tuple[float, int, str, str, tuple[str, ...]]:
-    # A total order: best mean first, and every tie broken by content, never by input order.
+def _rank(group: SettingsGroup) -> tuple[float, float, int, str, str, tuple[str, ...]]:
+    # A total order: the credible measure first (a lucky single rating cannot win), and
+    # every tie broken by content, never by input order.
+    return (-group.ci_low, -group.mean, -group.n, group.settings, group.experiment_id or "",
+            group.record_ids)
+
+
+def _by_mean(group: SettingsGroup) -> tuple[float, int, str, str, tuple[str, ...]]:
+    # Pairs are kept on the difference of their means, so the better mean is the chosen side.
     return (-group.mean, -group.n, group.settings, group.experiment_id or "", group.record_ids)
 
 
@@ -133,9 +155,11 @@ def _sft_example(group: SettingsGroup, system_prompt: str) -> Example:
         "messages": [*_turns(system_prompt, group.goal), _answer(group.settings)],
         "rating": group.mean,
         "n_ratings": group.n,
+        "rating_interval": [group.ci_low, group.ci_high],
         "record_ids": list(group.record_ids),
     }
-    return Example(group.split, (group.goal,), record, group.prompt, group.experiment_id)
+    return Example(group.split, (group.goal,), record, group.prompt, group.experiment_id,
+                   group.n)
 
 
 def _preference_example(pair: Pair, system_prompt: str) -> Example:
@@ -146,8 +170,13 @@ def _preference_example(pair: Pair, system_prompt: str) -> Example:
         "rejected": [_answer(rejected.settings)],
         "score_chosen": chosen.mean,
         "score_rejected": rejected.mean,
+        "n_chosen": chosen.n,
+        "n_rejected": rejected.n,
+        "interval_chosen": [chosen.ci_low, chosen.ci_high],
+        "interval_rejected": [rejected.ci_low, rejected.ci_high],
     }
-    return Example(chosen.split, _pair_key(pair), record, chosen.prompt, chosen.experiment_id)
+    return Example(chosen.split, _pair_key(pair), record, chosen.prompt, chosen.experiment_id,
+                   min(chosen.n, rejected.n))
 
 
 def _pair_key(pair: Pair) -> tuple[str, ...]:

@@ -3,7 +3,7 @@ and an export that ends up empty can name the filter that emptied it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -26,15 +26,20 @@ class FilterStep:
 
 @dataclass(frozen=True)
 class Filter:
-    """A filter to apply to a frame: a name, its condition in words, a boolean expression."""
+    """A filter to apply to a frame: a name, its condition in words, a boolean expression,
+    and, for a filter people often hit, what to say when it leaves nothing (``why``, given
+    the frame before it)."""
 
     name: str
     condition: str
     keep: pl.Expr
+    why: Callable[[pl.DataFrame], str] | None = None
 
 
-def row_filters(schema: pl.Schema, options: ExportOptions, knobs: Sequence[str]) -> list[Filter]:
-    """The row filters ``options`` ask for, in order; ``rated`` always comes first."""
+def row_filters(schema: pl.Schema, options: ExportOptions, knobs: Sequence[str], *,
+                least: int) -> list[Filter]:
+    """The row filters ``options`` ask for, in order; ``rated`` always comes first, the
+    evidence rule (settings groups of at least ``least`` ratings) last."""
     filters = [Filter("rated", "rating is not null", pl.col("rating").fill_nan(None).is_not_null())]
     if options.date_from is not None:
         day = date_expr(schema)
@@ -46,12 +51,11 @@ def row_filters(schema: pl.Schema, options: ExportOptions, knobs: Sequence[str])
     if options.models:
         keep = column(schema, "model").is_in(list(options.models))
         filters.append(Filter("models", f"model in {list(options.models)}", keep))
-    if options.min_ratings_per_group > 1:
+    if least > 1:
         keys = [column(schema, name) for name in ("experiment_id", *GOAL_COLUMNS, *knobs)]
         filters.append(Filter(
-            "min_ratings_per_group",
-            f"settings group has >= {options.min_ratings_per_group} ratings",
-            pl.len().over(keys) >= options.min_ratings_per_group,
+            "min_ratings_per_group", f"settings group has >= {least} ratings",
+            pl.len().over(keys) >= least, why=lambda rows: _too_few(rows, keys, least),
         ))
     return filters
 
@@ -67,10 +71,19 @@ def apply(frame: pl.DataFrame, filters: Sequence[Filter], unit: str = "rows",
         kept = frame.filter(item.keep)
         steps.append(FilterStep(item.name, item.condition, unit, frame.height, kept.height))
         if kept.height == 0:
+            why = f"; {item.why(frame)}" if item.why is not None else ""
             raise ExportError(f"nothing left after filter {item.name} ({item.condition}): "
-                              f"it removed all {frame.height} {unit}")
+                              f"it removed all {frame.height} {unit}{why}")
         frame = kept
     return frame, steps
+
+
+def _too_few(rows: pl.DataFrame, keys: list[pl.Expr], least: int) -> str:
+    most = rows.select(pl.len().over(keys).max()).item()
+    return (f"every settings group (a goal and its settings, seeds pooled) has fewer than "
+            f"{least} ratings, the most any has is {most}: an example resting on so few "
+            "ratings teaches luck. Rate more images of the same settings (other seeds count), "
+            f"or lower min_ratings_per_group (--min-ratings) knowingly")
 
 
 def column(schema: pl.Schema, name: str) -> pl.Expr:

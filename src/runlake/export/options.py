@@ -14,6 +14,7 @@ from runlake.defaults import (
     DEFAULT_PREFERENCE_THRESHOLD,
 )
 from runlake.errors import InvalidOption
+from runlake.records import check_scale
 
 ExportKind = Literal["sft", "preference", "table"]
 KINDS: tuple[ExportKind, ...] = ("sft", "preference", "table")
@@ -45,7 +46,9 @@ class ExportOptions:
     - ``min_rating``: an example must be rated at least this (a table row; the best settings
       of an SFT goal; the chosen side of a preference pair), by the mean of its settings group.
     - ``min_ratings_per_group``: a settings group (rated rows with the same experiment, goal
-      and settings; seeds pooled) needs this many ratings to be used.
+      and settings; seeds pooled) needs this many ratings to be used. ``None`` (the
+      default): 3 for ``sft`` and ``preference`` (an example resting on one lucky rating
+      teaches luck), 1 for ``table`` (every rated row: the raw material).
     - ``date_from`` / ``date_to``: inclusive UTC dates of the runs' event time.
     - ``models``: keep only runs of these models (empty: all).
     - ``preference_threshold``: the least difference of mean ratings in a preference pair.
@@ -53,12 +56,14 @@ class ExportOptions:
       uniform choice when there are more, so one big sweep does not swamp the dataset.
     - ``knobs``: the settings columns (config paths such as ``txt2img.hr_scale`` work).
     - ``system_prompt``: the system turn of every chat example.
+    - ``rating_scale``: the scale of the ratings, for the intervals and the credible choice
+      of the best settings (``None``: the lake's; 1-5 for :func:`export_frame`).
     """
 
     seed: int = DEFAULT_EXPORT_SEED
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     min_rating: float | None = None
-    min_ratings_per_group: int = DEFAULT_MIN_RATINGS_PER_GROUP
+    min_ratings_per_group: int | None = None
     date_from: date | None = None
     date_to: date | None = None
     models: tuple[str, ...] = ()
@@ -66,10 +71,12 @@ class ExportOptions:
     max_pairs_per_group: int = 100
     knobs: tuple[str, ...] = DEFAULT_KNOBS
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    rating_scale: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         _check_fractions(self.fractions)
-        _check_at_least("min_ratings_per_group", self.min_ratings_per_group, 1)
+        if self.min_ratings_per_group is not None:
+            _check_at_least("min_ratings_per_group", self.min_ratings_per_group, 1)
         _check_at_least("max_pairs_per_group", self.max_pairs_per_group, 1)
         if not (math.isfinite(self.preference_threshold) and self.preference_threshold > 0):
             raise InvalidOption(
@@ -82,8 +89,17 @@ class ExportOptions:
         _check_names("knobs", self.knobs)
         if set(self.knobs) & set(GOAL_COLUMNS):
             raise InvalidOption(f"knobs {self.knobs} overlap the goal columns {GOAL_COLUMNS}")
+        if self.rating_scale is not None:
+            check_scale(self.rating_scale)
         if isinstance(self.models, str):
             raise InvalidOption(f"models must be a tuple of names, got the string {self.models!r}")
+
+
+def least_ratings(options: ExportOptions, kind: ExportKind) -> int:
+    """The evidence rule ``options`` mean for ``kind`` (see ``min_ratings_per_group``)."""
+    if options.min_ratings_per_group is not None:
+        return options.min_ratings_per_group
+    return 1 if kind == "table" else DEFAULT_MIN_RATINGS_PER_GROUP
 
 
 def check_kind(kind: str) -> ExportKind:

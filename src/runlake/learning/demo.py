@@ -86,7 +86,7 @@ class _Finished:
 def run_demo(
     lake: Recorder,
     *,
-    seeds: int = 2,
+    seeds: int = 3,
     images_dir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> DemoResult:
@@ -126,9 +126,10 @@ def _queue_grid(service: JobService, seeds: int) -> None:
                        "seed": [FIRST_SEED + index for index in range(seeds)]})
     plan = RandomizerPlan("sweep", len(grid))
     for index, variant in enumerate(grid):
-        # Several prompts, spread evenly over the grid: a dataset built from the demo then
-        # has goals to split into train, validation and test.
-        with_prompt = {**variant, "prompt": PROMPTS[index % len(PROMPTS)]}
+        # Several prompts, spread evenly over the grid's cells: a dataset built from the
+        # demo then has goals to split into train, validation and test. The seeds of a cell
+        # (the fastest-varying key) share its prompt, so a settings group pools them.
+        with_prompt = {**variant, "prompt": PROMPTS[(index // seeds) % len(PROMPTS)]}
         service.submit(NormalizedJobRecord(BASE_CONFIG, with_prompt, randomizer_plan=plan,
                                            metadata={"experiment_name": "demo grid"}))
 
