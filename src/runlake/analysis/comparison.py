@@ -25,6 +25,8 @@ Semantics, in one place (docs/analysis.md gives the method and its references):
 - Rows are ordered by the ``within`` keys, then by rank (unranked groups after, missing knobs
   last), then by the ``by`` keys; ``order="knobs"`` leaves out the rank (a CFG curve reads
   in CFG order). Numbers sort numerically, strings alphabetically, nulls last.
+- Knob names stay literal: a column named ``*`` or ``^...$`` is grouped as itself, never
+  read by Polars as a pattern (the work runs under names of our own, renamed at the end).
 - With ``baseline``: ``diff`` is ``mean - baseline mean`` inside the same ``within`` group,
   ``diff_ci_low``/``diff_ci_high`` its 95 % Welch interval (null on the baseline row itself,
   and where either side has ``n < 2``; on a bounded scale clipped to ± its width).
@@ -41,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from runlake.compaction.names import is_pattern
 from runlake.defaults import DEFAULT_MIN_N
 from runlake.errors import InvalidOption, InvalidQuery, UnknownColumn
 from runlake.records import DEFAULT_RATING_SCALE, RATING, Scale, check_scale, format_scale
@@ -60,6 +63,7 @@ DIFF_COLUMNS = ("diff", "diff_ci_low", "diff_ci_high")
 
 _VALUE = "__runlake_metric"
 _T = "__runlake_t"
+_KEY = "__runlake_key"
 
 
 def compare(
@@ -96,15 +100,34 @@ def compare(
     _check_options(by_names, within_names, min_n, best, order)
     lazy = frame.lazy()
     schema = lazy.collect_schema()
-    keys = {name: resolve_column(schema, name) for name in (*within_names, *by_names)}
+    # The work runs under names of our own (a knob named "*" or "^...$" would be a pattern
+    # to group_by, over and sort); the dict rename at the end is literal.
+    own = {name: f"{_KEY}{index}" for index, name in enumerate((*within_names, *by_names))}
+    keys = {own[name]: column_expr(schema, resolve_column(schema, name)) for name in own}
+    by_keys, within_keys = tuple(own[n] for n in by_names), tuple(own[n] for n in within_names)
     value = _metric_expr(schema, metric)
     bounds = _bounds(schema, metric, scale)
     stats = _group_stats(_filtered(lazy, schema, where), keys, value)
     stats = _with_ci(_within_scale(stats, metric, bounds), bounds)
-    stats = _with_rank(stats, by_names, within_names, best, min_n)
+    stats = _with_rank(stats, by_keys, within_keys, best, min_n)
     if baseline is not None:
-        stats = _with_diff(stats, by_names, within_names, baseline, bounds)
-    return _ordered(stats, by_names, within_names, order)
+        stats = _with_diff(stats, dict(zip(by_keys, by_names, strict=True)), within_keys,
+                           baseline, bounds)
+    ordered = _ordered(stats, by_keys, within_keys, order)
+    return ordered.rename({key: name for name, key in own.items()})
+
+
+def column_expr(schema: pl.Schema, name: str) -> pl.Expr:
+    """The column ``name`` of ``schema`` as an expression that never reads it as a pattern:
+    by name when it is literal (the usual case), else by position.
+
+    >>> pl.DataFrame({"*": [1], "a": [2]}).select(column_expr(pl.Schema({"*": pl.Int64,
+    ...     "a": pl.Int64}), "*")).columns
+    ['*']
+    """
+    if not is_pattern(name):
+        return pl.col(name)
+    return pl.nth(schema.names().index(name))
 
 
 def resolve_column(schema: pl.Schema, name: str) -> str:
@@ -189,7 +212,7 @@ def _metric_expr(schema: pl.Schema, metric: str) -> pl.Expr:
     if not (dtype.is_numeric() or dtype == pl.Boolean):
         raise InvalidQuery(f"metric {metric!r} is {dtype}, not a number or a boolean")
     # Booleans become 0/1 so a mean is a rate; NaN is treated as missing, like null.
-    value = pl.col(column).cast(pl.Float64)
+    value = column_expr(schema, column).cast(pl.Float64)
     return value.fill_nan(None) if dtype.is_float() else value
 
 
@@ -208,8 +231,9 @@ def _filtered(
     return lazy.filter(predicate)
 
 
-def _group_stats(lazy: pl.LazyFrame, keys: dict[str, str], value: pl.Expr) -> pl.DataFrame:
-    columns = [pl.col(column).alias(name) for name, column in keys.items()]
+def _group_stats(lazy: pl.LazyFrame, keys: dict[str, pl.Expr], value: pl.Expr
+                 ) -> pl.DataFrame:
+    columns = [column.alias(name) for name, column in keys.items()]
     metric = pl.col(_VALUE)
     return (
         lazy.select(*columns, value.alias(_VALUE))
@@ -287,9 +311,11 @@ def _with_rank(
 
 
 def _with_diff(
-    stats: pl.DataFrame, by: tuple[str, ...], within: tuple[str, ...], baseline: object,
+    stats: pl.DataFrame, by: dict[str, str], within: tuple[str, ...], baseline: object,
     bounds: Scale | None,
 ) -> pl.DataFrame:
+    """``stats`` with the difference to the ``baseline`` group; ``by`` maps each key column
+    to the knob's name as the user gave it (for messages)."""
     is_base = _baseline_expr(stats, by, baseline)
 
     def base(column: str) -> pl.Expr:
@@ -317,28 +343,32 @@ def _with_diff(
     ).drop("_se", "_dof", "_base", _T)
 
 
-def _baseline_expr(stats: pl.DataFrame, by: tuple[str, ...], baseline: object) -> pl.Expr:
+def _baseline_expr(stats: pl.DataFrame, by: dict[str, str], baseline: object) -> pl.Expr:
+    shown = tuple(by.values())
     if len(by) == 1:
         values: Sequence[object] = (baseline,)
     elif isinstance(baseline, (tuple, list)) and len(baseline) == len(by):
         values = baseline
     else:
-        raise InvalidOption(f"baseline must be a tuple of {len(by)} values, one per knob {by}")
-    values = [_typed(stats, name, value) for name, value in zip(by, values, strict=True)]
+        raise InvalidOption(f"baseline must be a tuple of {len(by)} values, one per knob "
+                            f"{shown}")
+    typed = [_typed(stats, key, name, value)
+             for (key, name), value in zip(by.items(), values, strict=True)]
     # eq_missing: a group with a null knob is simply not the baseline (== would give null).
-    is_base = pl.all_horizontal(pl.col(n).eq_missing(v) for n, v in zip(by, values, strict=True))
+    is_base = pl.all_horizontal(pl.col(key).eq_missing(value)
+                                for key, value in zip(by, typed, strict=True))
     try:
         found = stats.select(is_base.any()).item()
     except pl.exceptions.PolarsError as exc:
-        raise InvalidOption(f"baseline {baseline!r} does not fit {by}: {exc}") from exc
+        raise InvalidOption(f"baseline {baseline!r} does not fit {shown}: {exc}") from exc
     if not found:
-        raise InvalidOption(f"baseline {baseline!r} matches no group of {by}")
+        raise InvalidOption(f"baseline {baseline!r} matches no group of {shown}")
     return is_base
 
 
-def _typed(stats: pl.DataFrame, name: str, value: object) -> object:
+def _typed(stats: pl.DataFrame, key: str, name: str, value: object) -> object:
     """A baseline given as text (from the command line) in its knob's type: "25" for steps."""
-    dtype = stats.schema[name]
+    dtype = stats.schema[key]
     if not isinstance(value, str) or dtype == pl.String:
         return value
     try:

@@ -170,7 +170,8 @@ def html_table(frame: pl.DataFrame, *, element_id: str, columns: Sequence[str] =
     most ``max_rows`` rows, then a line saying how many more there are (and ``more``)."""
     names = [name for name in columns if name in frame.columns] or frame.columns
     head = "".join(f"<th>{escape(name)}</th>" for name in names)
-    shown = frame.select(names).head(max_rows)
+    # By position: a knob may be named "*" or "^...$", which select would read as a pattern.
+    shown = frame.select(pl.nth([frame.columns.index(name) for name in names])).head(max_rows)
     rows = "\n".join(_tr(row) for row in shown.iter_rows())
     table = (f'<table class="stats" id="{escape(element_id)}">\n'
              f"<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")

@@ -93,7 +93,9 @@ def heatmap(
         return message_figure(f"No {metric} values with {y} and {x} to compare.")
     xs, ys = _axis_values(compare_frame[x]), _axis_values(compare_frame[y])
     grid, counts = np.full((len(ys), len(xs)), np.nan), np.zeros((len(ys), len(xs)), int)
-    for row in compare_frame.select(x, y, value, "n").iter_rows():
+    # Columns taken by name, never as expressions: a knob may be named "*" or "^...$".
+    for row in zip(*(compare_frame.get_column(name) for name in (x, y, value, "n")),
+                   strict=True):
         i, j = ys.index(row[1]), xs.index(row[0])
         grid[i, j], counts[i, j] = (np.nan if row[2] is None else row[2]), row[3]
     figure = Figure(figsize=(min(2.0 + 1.1 * len(xs), 14), min(1.6 + 0.55 * len(ys), 14)),
@@ -403,7 +405,9 @@ def _by(stats: pl.DataFrame, key: str) -> list[tuple[object, pl.DataFrame]]:
 
 
 def _axis_values(series: pl.Series) -> list[object]:
-    values: list[object] = series.unique().sort(nulls_last=True).to_list()
+    # Renamed first: Polars runs some Series methods as expressions on the series' name,
+    # which a knob named "^...$" would turn into a pattern.
+    values: list[object] = series.rename("values").unique().sort(nulls_last=True).to_list()
     return values
 
 

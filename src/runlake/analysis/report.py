@@ -386,7 +386,8 @@ def _ranking(part: pl.DataFrame, by: list[str], options: ReportOptions, *, suffi
 
 
 def _cells(stats: pl.DataFrame, by: Sequence[str]) -> int:
-    return int(stats[by[0]].n_unique() * stats[by[1]].n_unique())
+    # n_unique on renamed series: a knob named "^...$" must not reach Polars as a pattern.
+    return int(stats[by[0]].rename("y").n_unique() * stats[by[1]].rename("x").n_unique())
 
 
 def _cfg_section(runs: pl.DataFrame, options: ReportOptions) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from runlake.analysis.comparison import column_expr
 from runlake.errors import ExportError
 from runlake.export.options import GOAL_COLUMNS, ExportOptions
 
@@ -87,9 +88,10 @@ def _too_few(rows: pl.DataFrame, keys: list[pl.Expr], least: int) -> str:
 
 
 def column(schema: pl.Schema, name: str) -> pl.Expr:
-    """The column ``name`` (a column may be absent from a snapshot: then it is all null)."""
+    """The column ``name`` (a column may be absent from a snapshot: then it is all null);
+    never read as a pattern (a knob may be named ``*``)."""
     if name in schema:
-        return pl.col(name)
+        return column_expr(schema, name)
     return pl.lit(None, pl.String).alias(name)
 
 

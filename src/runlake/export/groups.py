@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from runlake.analysis.comparison import bounded_interval, resolve_column
+from runlake.analysis.comparison import bounded_interval, column_expr, resolve_column
 from runlake.errors import ExportError, LakeError
 from runlake.export.filters import column
 from runlake.export.options import GOAL_COLUMNS
@@ -65,7 +65,8 @@ def settings_groups(rows: pl.DataFrame, knobs: Mapping[str, str], scale: Scale
     _check_scale(rows, scale)
     schema = rows.schema
     goal = [column(schema, name).cast(pl.String) for name in GOAL_COLUMNS]
-    settings = [pl.col(col).alias(f"{_KNOB}{i}") for i, col in enumerate(knobs.values())]
+    settings = [column_expr(schema, col).alias(f"{_KNOB}{i}")
+                for i, col in enumerate(knobs.values())]
     keys = [pl.col(SPLIT), column(schema, "experiment_id").cast(pl.String), *goal, *settings]
     grouped = rows.group_by(keys).agg(
         pl.col("rating").cast(pl.Float64).alias("__ratings"),
