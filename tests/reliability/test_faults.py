@@ -232,7 +232,7 @@ def test_disk_full_during_an_export_keeps_the_previous_one(
     tiny_disk: Path, tmp_path: Path
 ) -> None:
     lake = runlake.Lake(tmp_path / "lake")
-    runlake.run_demo(lake, seeds=1)
+    runlake.run_demo(lake, seeds=3)  # 3 ratings per settings: enough evidence to export
     out = tiny_disk / "dataset"
     lake.export_dataset("sft", out)
     before = {path.name: path.read_bytes() for path in out.iterdir()}
