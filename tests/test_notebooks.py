@@ -22,7 +22,7 @@ CELL_TIMEOUT = 120
 def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("notebooks")
     lake = runlake.Lake(root / "lake")
-    runlake.run_demo(lake, seeds=1, images_dir=root / "images")  # the grid shows them
+    runlake.run_demo(lake, seeds=3, images_dir=root / "images")  # 3: enough ratings to export
     lake.compact()
     lake.close()
     return lake.root
@@ -75,7 +75,7 @@ def test_the_committed_notebook_is_clean(name: str) -> None:
 def test_sweep_analysis_runs_and_draws_each_plot(demo_lake: Path, tmp_path: Path) -> None:
     notebook = execute("sweep_analysis", demo_lake, tmp_path)
     text = printed(notebook)
-    assert f"lake {demo_lake}: 41 runs, 41 rated, 3 models, 1 experiments" in text
+    assert f"lake {demo_lake}: 113 runs, 113 rated, 3 models, 1 experiments" in text
     assert "best sampler x steps (n >= 2):" in text and "best CFG for" in text
     assert images(notebook) == 5  # the image grid, heatmap, CFG curves, variants, duration
     assert "┆ shown" in text  # the table behind the grid, with the run each cell shows
