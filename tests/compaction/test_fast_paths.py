@@ -39,8 +39,8 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(st.sampled_from(KEYS), inner, max_size=3),
                       max_leaves=10)
 # What the grouping fast path is for: a key's value changes kind between lines (number,
-# text, boolean, null). Objects against scalars and lists of mixed items take the forgiving
-# Polars path, whose columns depend on the batch by design (docs/compaction.md).
+# text, boolean, null). Objects against scalars and lists of mixed items take the slow path
+# line by line: test_batch_independence.py.
 flat_records = st.dictionaries(st.sampled_from(KEYS), scalars, max_size=5)
 records = st.fixed_dictionaries({}, optional={
     "base_config": st.fixed_dictionaries({}, optional={"txt2img": flat_records}),

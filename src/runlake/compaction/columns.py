@@ -104,8 +104,9 @@ def to_lattice(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if target is None or dtype == target:
         return expr
     if isinstance(dtype, (pl.List, pl.Array)):
-        # An empty list says nothing (and alone it has no item type): null, like a missing key.
-        return pl.when(expr.list.len() > 0).then(json_text(expr))
+        # A list of nothing says nothing (alone it has no item type): null, like a missing
+        # key, whatever item type other lines give the column.
+        return pl.when(expr.list.drop_nulls().list.len() > 0).then(json_text(expr))
     if isinstance(dtype, pl.Struct):
         return json_text(expr)
     if target == pl.String and dtype.is_numeric():

@@ -4,9 +4,11 @@ The fast path hands a blob to pyarrow's JSON reader. When lines disagree on a va
 (``variant_value`` 6.0 here, "advanced" there), pyarrow names the path; the decoder groups the
 lines by the kind of value that key holds (``kinds``), reads each group on its own,
 and remembers the key so later blobs are grouped before reading. Groups come back as
-separate parts; ``normalize`` puts them together on the type lattice. Only lines
-that are not JSON objects, or that pyarrow cannot read even so, send a blob down the slow
-path (``fallback``), which names each bad line's problem.
+separate parts; ``normalize`` puts them together on the type lattice. Only the lines of a
+group pyarrow cannot read (not JSON objects, lists of mixed kinds, ...), and lines where it
+read an integer as a float, go down the slow path (``fallback``), which names each bad
+line's problem and reads each good line as it reads alone: a line's values never depend on
+the other lines of its blob.
 
 pyarrow also turns ISO-looking text into timestamps; the decoder remembers those paths and
 reads them as text from then on, so a value never changes meaning with the blob it is in.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +29,17 @@ import pyarrow as pa
 import pyarrow.compute as pa_compute
 import pyarrow.json as pa_json
 
-from runlake.compaction.fallback import ENVELOPE_TEXT, ITEMS, Path, parse_line, read_polars
+from runlake.compaction.fallback import (
+    ENVELOPE_TEXT,
+    EXACT_FLOAT,
+    ITEMS,
+    Path,
+    grouped,
+    parse_line,
+    prepared,
+    read_polars,
+    read_polars_alone,
+)
 from runlake.compaction.kinds import TEXT, Kinds
 
 NEWLINE = 10
@@ -136,17 +149,20 @@ class Decoder:
 
     def _read_all(self, lines: _Lines) -> tuple[list[_Read], list[_Bad]]:
         """Lines with a NUL escape on the slow path, without pyarrow (which changes such a
-        key), the rest grouped, or slow if need be."""
+        key); the rest grouped, and the lines of groups pyarrow cannot read slow."""
         odd = _with_nul(lines)
-        if not len(odd):
-            read = self._read_grouped(lines)
-            return (read, []) if read is not None else self._slow(lines)
-        rest = np.setdiff1d(np.arange(len(lines.at)), odd)
-        read, bad = self._slow(lines.subset(odd), arrow=False)
-        if len(rest):
-            more, worse = self._read_all(lines.subset(rest))
-            read, bad = read + more, bad + worse
-        return read, bad
+        read: list[_Read] = []
+        bad: list[_Bad] = []
+        if len(odd):
+            read, bad = self._slow(lines.subset(odd), arrow=False)
+        if len(odd) == len(lines.at):
+            return read, bad
+        rest = lines.subset(np.setdiff1d(np.arange(len(lines.at)), odd))
+        more, failed = self._read_grouped(rest)
+        if len(failed):
+            slow, worse = self._slow(rest.subset(failed))
+            more, bad = more + slow, bad + worse
+        return read + more, bad
 
     def _probe(self, lines: _Lines) -> None:
         """Learn timestamp paths from the first MiB before the first full read."""
@@ -156,40 +172,50 @@ class Decoder:
         count = max(int(np.searchsorted(lines.ends, _PROBE_BYTES)), 1)
         self._read(lines.subset(np.arange(count, dtype=np.int64)), frozenset())
 
-    def _read_grouped(self, lines: _Lines) -> list[_Read] | None:
+    def _read_grouped(self, lines: _Lines) -> tuple[list[_Read], _Positions]:
+        """Read lines in groups; also return the positions (into ``lines.at``) of the lines
+        pyarrow could not read, or read with an integer rounded, for the slow path."""
         found = lines.groups(self.split_keys)
         if len(found) > _MAX_GROUPS:
-            return None
-        parts: list[_Read] = []
-        for chosen in found:
-            read = self._read_group(lines.subset(chosen), depth=0)
-            if read is None:
-                return None
-            parts += read
-        return parts
+            return [], np.arange(len(lines.at), dtype=np.int64)
+        return self._read_each(lines, found, depth=0)
 
-    def _read_group(self, lines: _Lines, depth: int) -> list[_Read] | None:
+    def _read_each(self, lines: _Lines, found: list[_Positions], depth: int
+                   ) -> tuple[list[_Read], _Positions]:
+        parts: list[_Read] = []
+        failed = [np.zeros(0, dtype=np.int64)]
+        for chosen in found:
+            read, lost = self._read_group(lines.subset(chosen), depth)
+            parts += read
+            failed.append(chosen[lost])
+        return parts, np.sort(np.concatenate(failed))
+
+    def _read_group(self, lines: _Lines, depth: int) -> tuple[list[_Read], _Positions]:
         """Read lines with pyarrow; on a type conflict, split them by the conflicting key's
-        value kinds and read each group (``None``: these lines need the slow path)."""
+        value kinds and read each group. Lines it cannot read, and lines where it read an
+        integer beyond 2**53 as a float (next to floats at the same path), are returned by
+        position for the slow path, which reads each line as it is."""
+        every = np.arange(len(lines.at), dtype=np.int64)
         table, conflict = self._read(lines, self._not_text(lines))
         if table is not None:
-            frame = _to_polars(_parse_times(table.select([*ENVELOPE_TEXT, "record"])))
-            return None if frame is None else [_with_payload(frame, lines)]
+            table = _parse_times(table.select([*ENVELOPE_TEXT, "record"]))
+            rounded = _rounded_rows(table)
+            if len(rounded):
+                kept = np.setdiff1d(every, rounded)
+                table, lines = table.take(_int64_array(kept)), lines.subset(kept)
+            frame = _to_polars(table)
+            if frame is None:
+                return [], every
+            return ([_with_payload(frame, lines)] if frame.height else []), rounded
         key = _splittable(conflict)
         if key is None or depth >= _MAX_DEPTH:
-            return None
+            return [], every
         if key not in self.split_keys:
             self.split_keys = (*self.split_keys, key)
         found = lines.groups((key,))
         if len(found) == 1:
-            return None
-        parts: list[_Read] = []
-        for chosen in found:
-            read = self._read_group(lines.subset(chosen), depth + 1)
-            if read is None:
-                return None
-            parts += read
-        return parts
+            return [], every
+        return self._read_each(lines, found, depth + 1)
 
     def _not_text(self, lines: _Lines) -> frozenset[str]:
         """Split keys that hold no text in these lines: their learned text paths would
@@ -215,8 +241,8 @@ class Decoder:
         return None, ""
 
     def _slow(self, lines: _Lines, *, arrow: bool = True) -> tuple[list[_Read], list[_Bad]]:
-        """Check every line with orjson; read the good ones grouped (with ``arrow``), or
-        with Polars."""
+        """Check every line with orjson. With ``arrow``, read the good ones as a blob again if
+        bad ones were found; otherwise line by line (:meth:`_forgiving`)."""
         view = memoryview(lines.blob)
         spans = list(zip(lines.starts.tolist(), lines.ends.tolist(), strict=True))
         checked = [parse_line(view[s:e]) for s, e in spans]
@@ -226,15 +252,53 @@ class Decoder:
         if not good:
             return [], bad
         kept = lines.subset(np.asarray(good, dtype=np.int64))
-        read = self._read_grouped(kept) if arrow else None
-        if read is None:
-            docs = [checked[i][0] for i in good]
-            frame = read_polars([bytes(view[spans[i][0]:spans[i][1]]) for i in good], docs)
-            read = [_with_payload(frame, kept)]
-        return read, bad
+        if arrow and bad:  # the bad lines may be all that stopped pyarrow
+            read, worse = self._read_all(kept)
+            return read, bad + worse
+        return self._forgiving(kept, [checked[i][0] for i in good], arrow=arrow), bad
+
+    def _forgiving(self, lines: _Lines, docs: list[Any], *, arrow: bool) -> list[_Read]:
+        """Read lines each prepared on its own (``fallback.prepared``), together only where
+        their shapes agree, so each line gets the types it has alone."""
+        view = memoryview(lines.blob)
+        spans = zip(lines.starts.tolist(), lines.ends.tolist(), strict=True)
+        ready = [prepared(doc, bytes(view[s:e])) for doc, (s, e) in zip(docs, spans,
+                                                                        strict=True)]
+        read: list[_Read] = []
+        for members in grouped([shape for _, shape in ready]):
+            chosen = np.asarray(members, dtype=np.int64)
+            read += self._read_prepared(lines.subset(chosen), [ready[i][0] for i in members],
+                                        arrow=arrow)
+        return read
+
+    def _read_prepared(self, lines: _Lines, texts: list[bytes], *, arrow: bool
+                       ) -> list[_Read]:
+        """Prepared lines (``texts``; ``lines`` keeps the stored bytes for the payload) read
+        together, or halved until they read; a line alone that pyarrow cannot read (or must
+        not: ``arrow`` false) is read by Polars, else the error goes up to be quarantined."""
+        frame = self._read_texts(texts) if arrow else _polars_or_none(texts)
+        if frame is not None:
+            return [_with_payload(frame, lines)]
+        if len(texts) == 1:
+            return [_with_payload(read_polars_alone(texts[0]), lines)]
+        half = len(texts) // 2
+        first, second = np.arange(half, dtype=np.int64), np.arange(half, len(texts))
+        return (self._read_prepared(lines.subset(first), texts[:half], arrow=arrow)
+                + self._read_prepared(lines.subset(second), texts[half:], arrow=arrow))
+
+    def _read_texts(self, texts: list[bytes]) -> pl.DataFrame | None:
+        blob = b"".join(text + b"\n" for text in texts)
+        starts, ends = index_lines(blob)
+        lines = _Lines(blob, starts, ends, np.arange(len(starts), dtype=np.int64),
+                       Kinds(blob, starts))
+        table, _ = self._read(lines, self._not_text(lines))
+        if table is None:
+            return None
+        return _to_polars(_parse_times(table.select([*ENVELOPE_TEXT, "record"])))
 
 
 _Read = tuple[pl.DataFrame, npt.NDArray[np.int64]]  # rows, and their lines' positions
+_Positions = npt.NDArray[np.int64]
 _Bad = tuple[int, str]  # a bad line's position among the blob's lines, and why
 
 
@@ -247,6 +311,70 @@ def _int64_array(values: npt.NDArray[np.int64]) -> pa.Array:
 
 def _with_payload(frame: pl.DataFrame, lines: _Lines) -> _Read:
     return frame.with_columns(_payload(lines.blob, lines.starts, lines.ends)), lines.at
+
+
+def _polars_or_none(texts: list[bytes]) -> pl.DataFrame | None:
+    try:
+        return read_polars(texts)
+    except pl.exceptions.PolarsError:
+        return None
+
+
+def _rounded_rows(table: pa.Table) -> _Positions:
+    """Rows holding a whole float beyond 2**53 anywhere in their record: an integer read as
+    a float next to floats at the same path (rounded), or beyond Int64. Only float columns
+    are looked at, so a batch without such values costs a few vector comparisons."""
+    column = table.column("record")
+    found = [np.zeros(0, dtype=np.int64)]
+    base = 0
+    for chunk in column.chunks:
+        found += [rows + base for rows in _rounded_in(chunk, None)]
+        base += len(chunk)
+    return np.unique(np.concatenate(found))
+
+
+def _rounded_in(array: pa.Array, rows: _Positions | None) -> Iterator[_Positions]:
+    """Row numbers (``rows`` maps each item of ``array`` to its row; ``None``: itself) of
+    items holding a whole float beyond 2**53."""
+    kind = array.type
+    if not _holds_floats(kind):
+        return
+    if pa.types.is_float64(kind):
+        # The values buffer as is (to_numpy with nulls, and Arrow scalars, import pandas);
+        # a null's slot may hold anything, so hits are checked to be values.
+        values = _values(array, np.float64)
+        with np.errstate(invalid="ignore"):
+            hit = np.flatnonzero(np.abs(values) >= EXACT_FLOAT)
+        hit = hit[values[hit] == np.floor(values[hit])]
+        validity = array.buffers()[0]
+        if validity is not None and len(hit):
+            at = hit + array.offset
+            hit = hit[(np.frombuffer(validity, dtype=np.uint8)[at >> 3] >> (at & 7)) & 1 == 1]
+        if len(hit):
+            yield hit if rows is None else rows[hit]
+    elif pa.types.is_struct(kind):
+        for index in range(kind.num_fields):
+            yield from _rounded_in(array.field(index), rows)
+    else:  # a list
+        parents = _values(pa_compute.list_parent_indices(array), np.int64)
+        yield from _rounded_in(pa_compute.list_flatten(array),
+                               parents if rows is None else rows[parents])
+
+
+def _values(array: pa.Array, dtype: type[np.float64] | type[np.int64]) -> npt.NDArray[Any]:
+    """A fixed-width array's values buffer seen by numpy (``to_numpy`` may import pandas)."""
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array),
+                         offset=8 * array.offset)
+
+
+def _holds_floats(kind: pa.DataType) -> bool:
+    if pa.types.is_float64(kind):  # the only float type pyarrow's JSON reader makes
+        return True
+    if pa.types.is_struct(kind):
+        return any(_holds_floats(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _holds_floats(kind.value_type)
+    return False
 
 
 def _valid_utf8(blob: Buffer) -> bool:
@@ -362,6 +490,9 @@ def _read_arrow(
             read_options=pa_json.ReadOptions(block_size=block, use_threads=threads),
             parse_options=options,
         )
+        # pyarrow's reader can build lists whose offsets run past their values (lists of
+        # nulls before lists of numbers): such a read holds other lines' values.
+        table.validate()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
         return None, str(exc)
     return table, ""

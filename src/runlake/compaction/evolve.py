@@ -17,6 +17,8 @@ import polars as pl
 
 from runlake.compaction.columns import cast_leaf, fixed_type, is_leaf, join, lattice_type
 
+_EXACT_FLOAT = 2**53  # beyond this a float no longer holds every integer
+
 
 @dataclass
 class SchemaTracker:
@@ -99,14 +101,26 @@ def is_lattice(dtype: pl.DataType) -> bool:
 
 def unify(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Frames with different columns and types as one: each leaf column at the join of its
-    types, each missing column null (for parts of a batch that were read apart)."""
+    types, each missing column null (for parts of a batch that were read apart). Integers
+    beyond 2**53 never meet floats in a Float64 column: such a column is text instead, so
+    every value keeps its exact JSON text."""
     types: dict[str, pl.DataType] = {}
     for frame in frames:
         for name, dtype in frame.schema.items():
             known = types.get(name)
             if known is None or (is_leaf(name) and is_lattice(known) and is_lattice(dtype)):
                 types[name] = join(known, dtype) or dtype
+    for name, dtype in types.items():
+        if dtype == pl.Float64 and is_leaf(name) and any(
+                frame.schema.get(name) == pl.Int64 and beyond_floats(frame[name])
+                for frame in frames):
+            types[name] = pl.String()
     return pl.concat([conform(f, types) for f in frames], how="diagonal")
+
+
+def beyond_floats(values: pl.Series) -> bool:
+    """Whether integers hold one a float would round (beyond 2**53)."""
+    return bool(((values > _EXACT_FLOAT) | (values < -_EXACT_FLOAT)).any())
 
 
 def conform(frame: pl.DataFrame, types: Mapping[str, pl.DataType]) -> pl.DataFrame:

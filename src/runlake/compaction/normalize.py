@@ -40,7 +40,7 @@ from runlake.compaction.decode import (
     Part,
     index_lines,
 )
-from runlake.compaction.evolve import unify
+from runlake.compaction.evolve import beyond_floats, unify
 from runlake.compaction.fallback import MAX_RECORD_ID
 from runlake.compaction.names import column_name_ok, field, is_panic
 from runlake.records.knobs import (
@@ -208,7 +208,7 @@ def _bad_lines(part: Part, reasons: pl.Series) -> list[BadLine]:
 
 
 def _normalize(frame: pl.DataFrame) -> pl.DataFrame:
-    leaves = _record_leaves(frame.schema["record"])
+    leaves = _record_leaves(frame)
     envelope = [
         pl.col("record_id"),
         pl.col("_event_time").alias("event_time"),
@@ -233,8 +233,9 @@ def _normalize(frame: pl.DataFrame) -> pl.DataFrame:
 # -- leaves -------------------------------------------------------------------------------
 
 
-def _record_leaves(record: pl.DataType) -> dict[str, Leaf]:
+def _record_leaves(frame: pl.DataFrame) -> dict[str, Leaf]:
     """Every leaf of the record as a lattice-typed expression, keyed by its column name."""
+    record = frame.schema["record"]
     leaves: dict[str, Leaf] = {}
     variant: dict[str, Leaf] = {}
     base: dict[str, Leaf] = {}
@@ -246,24 +247,25 @@ def _record_leaves(record: pl.DataType) -> dict[str, Leaf]:
         expr = field(pl.col("record"), record, index)
         dtype = dtype_of(item.dtype)
         if item.name == "base_config":
-            _collect(base, expr, dtype, "config")
+            _collect(frame, base, expr, dtype, "config")
         elif item.name == "variant_configs" and _list_of_structs(dtype):
-            _collect(variant, expr.list.first(), _inner(dtype), "config")
+            _collect(frame, variant, expr.list.first(), _inner(dtype), "config")
         elif item.name == "metadata":
-            _collect(leaves, expr, dtype, "metadata")
+            _collect(frame, leaves, expr, dtype, "metadata")
         else:
-            _collect(leaves, expr, dtype, f"record.{item.name}")
+            _collect(frame, leaves, expr, dtype, f"record.{item.name}")
             if item.name == "outputs":
                 _first_output(leaves, expr, dtype)
     for source in (variant, base):  # the first variant overlays the base config
         for name, (expr, dtype) in source.items():
-            _add(leaves, name, expr, dtype)
+            _add(frame, leaves, name, expr, dtype)
     return leaves
 
 
-def _collect(into: dict[str, Leaf], expr: pl.Expr, dtype: pl.DataType, path: str) -> None:
+def _collect(frame: pl.DataFrame, into: dict[str, Leaf], expr: pl.Expr, dtype: pl.DataType,
+             path: str) -> None:
     for name, leaf, kind in _leaves(expr, dtype, path):
-        _add(into, name, leaf, kind)
+        _add(frame, into, name, leaf, kind)
 
 
 def _leaves(expr: pl.Expr, dtype: pl.DataType, path: str, depth: int = 1
@@ -287,14 +289,21 @@ def _scalar(dtype: pl.DataType) -> bool:
     return dtype != pl.Null and not dtype.is_nested()
 
 
-def _add(into: dict[str, Leaf], name: str, expr: pl.Expr, dtype: pl.DataType) -> None:
-    """Add a leaf; a second leaf with the same name fills the first one's nulls."""
+def _add(frame: pl.DataFrame, into: dict[str, Leaf], name: str, expr: pl.Expr,
+         dtype: pl.DataType) -> None:
+    """Add a leaf; a second leaf with the same name fills the first one's nulls. Integers
+    and floats meet as floats, unless an integer (in any row of ``frame``) is beyond what
+    a float holds: then as text, each value exact."""
     if name not in into:
         into[name] = (expr, dtype)
         return
     first, first_type = into[name]
     both = join(first_type, dtype)
     assert both is not None
+    if both == pl.Float64 and pl.Int64 in (first_type, dtype):
+        integers = first if first_type == pl.Int64 else expr
+        if beyond_floats(frame.select(integers.alias("integers")).to_series()):
+            both = pl.String()
     merged = pl.coalesce(cast_leaf(first, first_type, both), cast_leaf(expr, dtype, both))
     into[name] = (merged, both)
 
