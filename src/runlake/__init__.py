@@ -142,6 +142,9 @@ if TYPE_CHECKING:
         TableDamaged as TableDamaged,
     )
     from runlake.errors import (
+        UncompactedTailWarning as UncompactedTailWarning,
+    )
+    from runlake.errors import (
         UnknownColumn as UnknownColumn,
     )
     from runlake.errors import (
@@ -279,6 +282,7 @@ _LAZY: dict[str, str] = {
     "StorageError": "runlake.errors",
     "TableDamaged": "runlake.errors",
     "UnknownColumn": "runlake.errors",
+    "UncompactedTailWarning": "runlake.errors",
     "UnsafeStore": "runlake.errors",
     # append: the raw zone
     "BufferedWriter": "runlake.append",

@@ -21,6 +21,9 @@ caller only ever needs ``except runlake.LakeError``::
     ├── ImportFailed
     └── BackendError
 
+One warning, ``UncompactedTailWarning`` (a ``UserWarning``): a read met a large tail of raw
+records not compacted yet (the command line prints it as a hint).
+
 Where each is translated: OSError in ``storage/fs.py``, filelock's timeouts in
 ``storage/locks.py``, obstore's errors in ``storage/objects.py``, deltalake's errors in
 ``compaction/deltatable.py``.
@@ -124,3 +127,8 @@ class ExportError(LakeError):
 
 class EmptyLake(LakeError, LookupError):
     """The lake has no records of what a command reads (no runs to export or report yet)."""
+
+
+class UncompactedTailWarning(UserWarning):
+    """A read normalized a large tail of raw records not compacted yet: ``runlake compact``
+    (``lake.compact()``) would make reads fast. Issued once per table and process."""

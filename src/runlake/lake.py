@@ -48,7 +48,14 @@ from runlake.records import (
     rating_record,
     utc_now_text,
 )
-from runlake.storage import DEFAULT_LOCK_TIMEOUT, LakePaths, default_root, is_url, validate_table
+from runlake.storage import (
+    DEFAULT_LOCK_TIMEOUT,
+    LakePaths,
+    absolute,
+    default_root,
+    is_url,
+    validate_table,
+)
 
 log = logging.getLogger("runlake.compaction")
 
@@ -86,6 +93,9 @@ class Lake:
     """An append-only lake of generation-run records rooted at a directory.
 
     ``root`` defaults to ``$RUNLAKE_LAKE``, else ``./lake``; it is created on first write.
+    A local root is made absolute at once (a later ``chdir`` does not move the lake); a
+    relative ``$RUNLAKE_LAKE`` is resolved from the folder the user started in (``$PWD``),
+    so a notebook whose kernel runs in ``notebooks/`` opens the lake its shell meant.
     A root ``s3://bucket/prefix`` (or ``gs://``, ``az://``) is a shared lake: recording
     hosts ship to it (:meth:`ship`), and every reading and maintaining method works on it,
     with credentials from the standard variables (``AWS_*``) or ``storage_options``.
@@ -119,7 +129,7 @@ class Lake:
         if storage_options is not None:
             raise InvalidOption("storage_options are for a lake in an object store "
                                 f"(s3://bucket/prefix), not {chosen or default_root()}")
-        self.root = Path(root) if root is not None else default_root()
+        self.root = absolute(root) if root is not None else default_root()
         self.location = LakePaths(self.root)
         self._raw = Appender(self.location, self.options)
 
@@ -488,7 +498,9 @@ class Lake:
         >>> lake.report("out.html", options=ReportOptions(title="March"))  # doctest: +SKIP
         """
         from runlake.analysis import report_lake
-        return report_lake(self.location, Path(out), options=options, progress=progress)
+        from runlake.analysis.report import checked_out
+        return report_lake(self.location, checked_out(out), options=options,
+                           progress=progress)
 
     def grid(
         self,

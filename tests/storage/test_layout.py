@@ -25,7 +25,7 @@ def test_layout_on_disk(lake: runlake.Lake) -> None:
 def test_lake_root_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RUNLAKE_LAKE", raising=False)
-    assert runlake.Lake().root == Path("lake")
+    assert runlake.Lake().root == tmp_path / "lake"  # made absolute: a chdir cannot move it
     assert not (tmp_path / "lake").exists()  # created on first write only
     runlake.Lake().append("runs", {})
     assert (tmp_path / "lake" / "raw" / "runs").is_dir()

@@ -151,10 +151,10 @@ def write_report(
     thumbnail_cache: Path | None = None, progress: ReportCallback | None = None,
 ) -> Path:
     """Write :func:`render_report` to ``out`` (UTF-8, replaced atomically); returns ``out``."""
+    out = checked_out(out)
     text = render_report(frame, options=options, snapshot=snapshot, generated_at=generated_at,
                          thumbnail_cache=thumbnail_cache, progress=progress)
     _Teller(progress)("writing", 0, 1)
-    out = Path(out)
     temporary = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +172,7 @@ def report_lake(paths: AnyPaths, out: Path, *, options: ReportOptions | None = N
     """Write the report of the lake's fresh rated runs to ``out``; its header names the lake,
     the table versions read and the time. Thumbnails are cached under
     ``<lake>/cache/_thumbnails``."""
+    out = checked_out(out)  # before the work: a bad path fails in a moment, not after it
     options = options or ReportOptions()
     tell = _Teller(progress)
     tell("reading runs", 0, 1)
@@ -182,6 +183,17 @@ def report_lake(paths: AnyPaths, out: Path, *, options: ReportOptions | None = N
                         snapshot={"lake": str(paths.root), **rated.provenance},
                         generated_at=datetime.now().astimezone(),
                         thumbnail_cache=paths.thumbnails, progress=progress)
+
+
+def checked_out(out: str | os.PathLike[str]) -> Path:
+    """``out`` as the path of the page to write; :class:`InvalidOption` when it names no file
+    (empty, or a directory): ``Path("")`` would be the current directory."""
+    text = os.fspath(out)
+    path = Path(text)
+    if not text.strip() or path.name in ("", ".", "..") or path.is_dir():
+        shown = f"{text!r}" + (f" (the directory {path.resolve()})" if text.strip() else "")
+        raise InvalidOption(f"the report needs a file to write, e.g. report.html; got {shown}")
+    return path
 
 
 class _Teller:

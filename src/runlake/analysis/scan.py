@@ -9,7 +9,9 @@ seen exactly once: in V's files if V covered its bytes, else in the tail. A reco
 
 from __future__ import annotations
 
+import sys
 import threading
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -38,11 +40,23 @@ from runlake.compaction import (
     tail_scan,
     tail_store,
 )
-from runlake.errors import CompactionError, InvalidOption, LakeError, TableDamaged
+from runlake.errors import (
+    CompactionError,
+    InvalidOption,
+    LakeError,
+    TableDamaged,
+    UncompactedTailWarning,
+)
 from runlake.storage import DEFAULT_LOCK_TIMEOUT, Files, LakePaths, validate_table
 from runlake.storage.shared import AnyPaths
 
 ID = "record_id"
+# Past either, a read suggests compacting: ~1 s of normalizing on one core (bench/query.py:
+# 100 k small records, 1.2 s); a few large records cost by their bytes.
+LARGE_TAIL_BYTES = 64 * 2**20
+LARGE_TAIL_RECORDS = 100_000
+_HINTED: set[tuple[str, str]] = set()  # tables whose large tail this process warned about
+_HINTED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -83,10 +97,38 @@ def scan_table(
     slices, _ = source.pending(snap)
     disk = _Disk(paths, table) if isinstance(paths, LakePaths) else None
     tail = _TAILS.rows((str(paths.root), table), source, slices, root, delta, disk=disk)
+    _hint_compaction((str(paths.root), table), tail.count,
+                     sum(piece.end - piece.start for piece in slices))
     if tail.frame is None or tail.count == 0:
         return TableView(snap, 0, committed)
     return TableView(snap, tail.count, pl.concat([committed, tail.frame],
                                                  how="diagonal_relaxed"))
+
+
+def _hint_compaction(table: tuple[str, str], records: int, raw_bytes: int) -> None:
+    """Warn (:class:`UncompactedTailWarning`, once per table and process) when a read met a
+    tail large enough to be worth compacting: every read normalizes it from JSON."""
+    if raw_bytes < LARGE_TAIL_BYTES and records < LARGE_TAIL_RECORDS:
+        return
+    with _HINTED_LOCK:
+        if table in _HINTED:
+            return
+        _HINTED.add(table)
+    warnings.warn(UncompactedTailWarning(
+        f"{records:,} records of table {table[1]!r} ({raw_bytes / 2**20:,.0f} MiB of raw "
+        "lines) are not compacted yet: reads normalize them from JSON Lines and cannot skip "
+        "any by the tables' statistics; `runlake compact` (lake.compact()) makes reads fast"),
+        stacklevel=_first_caller_outside())
+
+
+def _first_caller_outside() -> int:
+    """The ``stacklevel`` of the first frame outside runlake, so the warning names the
+    user's line (``lake.scan`` is a different depth from ``lake.sql`` or ``compare``)."""
+    level, frame = 2, sys._getframe(2)  # 1: _hint_compaction, which calls warnings.warn
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+            "runlake."):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def open_at(root: Files, table: str, version: int | str | datetime | None) -> Delta | None:

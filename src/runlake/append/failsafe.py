@@ -1,16 +1,19 @@
 """``LearningRecordWriter``: the writer a pipeline uses. It never raises into the pipeline.
 
 What it cannot append it logs at WARNING (saying why), counts in ``failures`` and spills to the
-lake's ``deadletter/`` area; if even that is unwritable, to a fallback directory it reports in
-the warning and in ``fallback_dir``. Only if the fallback fails too is the record written into
-the log itself, at ERROR, so it is never lost silently. ``runlake replay-deadletter`` puts
-spilled records back.
+lake's ``deadletter/`` area; if even that is unwritable, to a fallback directory of that lake
+(never one shared by every lake, whose replay would push other lakes' records into this one),
+reported in the warning and in ``fallback_dir``. Only if the fallback fails too is the record
+written into the log itself, at ERROR, so it is never lost silently. The warning prints the
+``runlake replay-deadletter`` command that puts the record back, lake and folder included.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import shlex
 import tempfile
 import threading
 from pathlib import Path
@@ -23,17 +26,24 @@ from runlake.append.deadletter import Appends, bounded_repr, spill
 from runlake.append.segments import Durability
 from runlake.errors import InvalidRecord
 from runlake.records import RUNS_TABLE, new_id
-from runlake.storage import LakePaths, default_root
+from runlake.storage import LakePaths, absolute, default_root
 
 log = logging.getLogger("runlake.failsafe")
 
 
-def default_fallback_dir() -> Path:
-    """``$RUNLAKE_FALLBACK_DIR``, else ``<tmp>/runlake-deadletter-<uid>``."""
+def default_fallback_dir(lake_root: str | os.PathLike[str]) -> Path:
+    """The fallback folder of the lake at ``lake_root``: ``<base>/<lake folder name>-<hash of
+    its absolute path>``, under ``$RUNLAKE_FALLBACK_DIR``, else ``<tmp>/runlake-deadletter-<uid>``.
+
+    >>> default_fallback_dir("/data/lake").name
+    'lake-096d884667c5'
+    """
     configured = os.environ.get("RUNLAKE_FALLBACK_DIR")
-    if configured:
-        return Path(configured)
-    return Path(tempfile.gettempdir()) / f"runlake-deadletter-{os.getuid()}"
+    base = Path(configured) if configured else (
+        Path(tempfile.gettempdir()) / f"runlake-deadletter-{os.getuid()}")
+    root = absolute(lake_root)
+    digest = hashlib.sha256(os.fsencode(root)).hexdigest()[:12]
+    return base / f"{root.name or 'lake'}-{digest}"
 
 
 class Recorder(Appends, Protocol):
@@ -62,7 +72,8 @@ class LearningRecordWriter:
         self.lake = _recorder(lake_or_path)
         self.table = table
         self.durability: Durability = durability
-        self.fallback_dir = Path(fallback_dir) if fallback_dir else default_fallback_dir()
+        self.fallback_dir = (Path(fallback_dir) if fallback_dir
+                             else default_fallback_dir(self.lake.paths.root))
         self.failures = 0
         self.spilled = 0
         self.spill_paths: set[Path] = set()
@@ -94,8 +105,17 @@ class LearningRecordWriter:
         if where is None:
             return None
         log.warning("runlake: could not append a record to table %r (%s); spilled it to %s "
-                    "(replay with: runlake replay-deadletter)", self.table, reason, where)
+                    "(replay with: %s)", self.table, reason, where, self.replay_command(where))
         return record_id
+
+    def replay_command(self, spilled: Path) -> str:
+        """The command that appends a record spilled to ``spilled`` back, as a shell runs
+        it from any folder: the lake named, and the folder when it is not the lake's own."""
+        root = absolute(self.lake.paths.root)
+        command = f"runlake --lake {shlex.quote(str(root))} replay-deadletter"
+        if absolute(spilled).is_relative_to(absolute(self.lake.paths.deadletter)):
+            return command
+        return f"{command} --from {shlex.quote(str(absolute(self.fallback_dir)))}"
 
     def _spill(self, record: object, record_id: str, reason: str,
                replayable: bool) -> Path | None:
@@ -118,7 +138,7 @@ def _recorder(lake_or_path: Recorder | str | os.PathLike[str] | None) -> Recorde
     """The lake to append to: as given, or the raw zone at a path (default: the lake's
     default root), without loading anything above the raw zone."""
     if lake_or_path is None or isinstance(lake_or_path, (str, os.PathLike)):
-        root = Path(lake_or_path) if lake_or_path is not None else default_root()
+        root = absolute(lake_or_path) if lake_or_path is not None else default_root()
         return Appender(LakePaths(root), LakeOptions())
     return lake_or_path
 

@@ -162,7 +162,9 @@ def stats(
 
 def report(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    out: Annotated[str, typer.Option("--out", help="HTML file to write.",
+                                     callback=lambda text: _file_name(text, "--out"))
+                   ] = "report.html",
     title: Annotated[str, typer.Option(help="Title of the page.")] = "runlake report",
     metric: Annotated[str, typer.Option(help="Numeric column to compare.")] = "rating",
     lowest: Annotated[bool, typer.Option("--lowest", help="Rank the lowest mean first "
@@ -195,6 +197,13 @@ def report(
         written = here.lake().report(out, options=options, progress=progress)
     size = written.stat().st_size / 1e6
     here.out.print(f"wrote {written} ({size:.1f} MB)", highlight=False)
+
+
+def _file_name(text: str, option: str) -> str:
+    """A usage error (exit 2) for an empty file name: ``Path("")`` is the current folder."""
+    if not text.strip():
+        raise typer.BadParameter("needs a file name, e.g. report.html", param_hint=option)
+    return text
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+import runlake
 from runlake.cli import analysis, append, compaction, export, importers, learning, ship
 from runlake.cli.session import Session
 from runlake.errors import InvalidOption
@@ -24,6 +25,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"runlake {runlake.__version__}")
+        raise typer.Exit
 
 
 @app.callback()
@@ -41,8 +48,16 @@ def _global(
                      "1-5; $RUNLAKE_RATING_SCALE): scores off it are refused.",
                      envvar="RUNLAKE_RATING_SCALE", show_envvar=False, metavar="LOW-HIGH"),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print runlake's version and exit.", is_eager=True,
+                     callback=_version),
+    ] = False,
 ) -> None:
     """runlake: append generation-run records, compact them, compare knobs."""
+    # By name: typer vendors click, whose ParameterSource enum is not the one click exports.
+    if getattr(ctx.get_parameter_source("lake"), "name", None) == "ENVIRONMENT":
+        lake = None  # Lake() reads $RUNLAKE_LAKE itself: relative, it is resolved from $PWD
     ctx.obj = Session(lake, _scale(rating_scale))
 
 

@@ -46,7 +46,7 @@ def compact(
 ) -> None:
     """Move pending raw records into the Delta tables under tables/, exactly once.
 
-    Bad lines go to quarantine/<table>/ and are counted; the rest is committed.
+    Bad lines go to `quarantine/<table>/` and are counted; the rest is committed.
 
     Example: runlake compact runs
     """

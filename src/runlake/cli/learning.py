@@ -16,6 +16,7 @@ from runlake.cli.render import (
     readable_comparison,
 )
 from runlake.cli.session import session
+from runlake.errors import InvalidOption
 
 
 def demo(
@@ -24,7 +25,7 @@ def demo(
                                        "per setting for an export).")] = 3,
     images: Annotated[
         Path | None,
-        typer.Option(help="Where to save the PNGs (default: <lake>/demo_images)."),
+        typer.Option(help="Where to save the PNGs (default: `<lake>/demo_images`)."),
     ] = None,
 ) -> None:
     """Run a demo sweep through the learning hooks, compact it and compare knobs.
@@ -33,12 +34,16 @@ def demo(
     PipelineController -> PipelineRunner -> the offline backend with the learning writer;
     the images are rated, then runs, job events and ratings are compacted and compared.
 
+    A lake that already holds tables is refused: a second sweep on top of the first would
+    double every count and narrow every interval, silently.
+
     Example: runlake --lake /tmp/lake demo --seeds 3
     """
     from rich.progress import Progress  # here: --help need not load it
 
     here = session(ctx)
     lake = here.lake()
+    _refuse_a_used_lake(lake)
     with Progress(console=here.out, transient=True) as bar:
         task = bar.add_task("running jobs", total=None)
         result = runlake.run_demo(
@@ -51,3 +56,15 @@ def demo(
                     title=f"rating by {knob} (runs joined with their ratings)")
     here.out.print(f"next: runlake --lake {lake.root} compare --by sampler,steps --within model",
                    highlight=False)
+
+
+def _refuse_a_used_lake(lake: runlake.Lake) -> None:
+    """:class:`InvalidOption` when ``lake`` already holds a table (the demo's or any other):
+    as ``git clone`` refuses a folder that is not empty, not as a silent merge."""
+    found = lake.tables()
+    if found:
+        root = lake.paths.root.resolve()
+        raise InvalidOption(
+            f"the lake {root} already holds tables ({', '.join(found)}): a second demo would "
+            f"add its sweep on top and double every count. Run it into a new lake (runlake "
+            f"--lake {root.parent / 'demo-lake'} demo), or remove {root} first")

@@ -38,6 +38,7 @@ from runlake.storage.fs import (
 from runlake.storage.layout import (
     LOCK_NAME,
     LakePaths,
+    absolute,
     default_root,
     is_url,
     list_segments,
@@ -54,6 +55,7 @@ __all__ = [
     "Files",
     "LakePaths",
     "LocalFiles",
+    "absolute",
     "default_root",
     "file_size",
     "fsync_path",

@@ -33,8 +33,38 @@ def is_url(root: object) -> bool:
 
 
 def default_root() -> Path:
-    """``$RUNLAKE_LAKE`` if set, else ``./lake``."""
-    return Path(os.environ.get("RUNLAKE_LAKE") or "lake")
+    """The lake ``Lake()`` opens, as an absolute path: ``$RUNLAKE_LAKE`` if set, else
+    ``./lake``.
+
+    A relative ``$RUNLAKE_LAKE`` is resolved from the folder the user started in, not from
+    wherever a launcher later put the process: Jupyter starts each kernel in its notebook's
+    folder, so ``RUNLAKE_LAKE=./lake jupyter lab notebooks/`` at a repository's root would
+    otherwise open ``notebooks/lake``. That folder is ``$PWD`` (the shell exports it and
+    children inherit it; ``chdir`` does not change it) when it is the current folder or one
+    of its ancestors; else the current folder.
+    """
+    value = os.environ.get("RUNLAKE_LAKE")
+    if not value:
+        return absolute("lake")
+    return absolute(os.path.join(start_folder(), value))  # an absolute value stays itself
+
+
+def start_folder() -> str:
+    """Where the user started: ``$PWD`` if it is the current folder or an ancestor of it
+    (a launcher descended into a subfolder), else the current folder."""
+    here = os.getcwd()
+    start = os.environ.get("PWD", "")
+    if not (os.path.isabs(start) and os.path.isdir(start)):
+        return here
+    real_start, real_here = os.path.realpath(start), os.path.realpath(here)
+    return start if os.path.commonpath([real_start, real_here]) == real_start else here
+
+
+def absolute(path: str | os.PathLike[str]) -> Path:
+    """``path`` made absolute against the current folder, ``..`` folded, symlinks kept:
+    a lake is pinned where it was opened (a later ``chdir`` does not move it), and messages
+    name it in full."""
+    return Path(os.path.abspath(path))
 
 
 def validate_table(name: object) -> str:
@@ -128,8 +158,8 @@ class LakePaths:
         names = self.table_names()
         if validate_table(table) not in names:
             known = ", ".join(names) or "none"
-            raise EmptyLake(f"the lake at {self.root} has no table {table!r} yet (tables: "
-                            f"{known}); append records or run `runlake demo` first")
+            raise EmptyLake(f"the lake at {absolute(self.root)} has no table {table!r} yet "
+                            f"(tables: {known}); append records or run `runlake demo` first")
         return table
 
     def partition_dates(self, table: str) -> list[str]:
