@@ -33,7 +33,7 @@ _INT64 = 2**63
 _MAX_TRIED = 64
 
 Path = tuple[str, ...]
-Shape = dict[Path, frozenset[str]]
+Shape = dict[Path, int]  # the kinds (bits) of value at each path
 
 
 def parse_line(line: bytes | memoryview) -> tuple[dict[str, Any] | None, str | None]:
@@ -56,21 +56,26 @@ def parse_line(line: bytes | memoryview) -> tuple[dict[str, Any] | None, str | N
 
 def prepared(doc: dict[str, Any], line: bytes) -> tuple[bytes, Shape]:
     """The line as the forgiving path reads it (as stored unless something in it must be
-    rewritten, see the module docstring), and its shape."""
-    kinds: dict[Path, set[str]] = {}
-    _kinds(doc, (), kinds)
-    if "wide" in kinds.get((), ()):  # orjson read an integer beyond 64 bits as a float
+    rewritten, see the module docstring), and its shape. Only the paths that change are
+    walked again, so a line costs about one walk of its values."""
+    kinds, big, wide, decimal = _kinds(doc)
+    if wide:  # orjson read an integer beyond 64 bits as a float: the exact digits
         doc = json.loads(line)
-        kinds = {}
-        _kinds(doc, (), kinds)
-    as_text = {path for path, seen in kinds.items() if _mixed(seen)}
-    as_text = {path[:-1] if path[-1:] == (ITEMS,) else path for path in as_text}
-    if as_text or "rewrite" in kinds.get((), ()):
-        doc = _rewritten(doc, (), as_text)
-        line = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-        kinds = {}
-        _kinds(doc, (), kinds)
-    return line, {path: frozenset(seen & _KINDS) for path, seen in kinds.items() if path}
+        kinds, big, _, decimal = _kinds(doc)
+    # Values of several kinds at one path, except integers with floats (a float holds an
+    # integer up to 2**53 exactly).
+    as_text = {path[:-1] if path[-1:] == (ITEMS,) else path
+               for path, bits in kinds.items()
+               if bits & (bits - 1) and (bits != INT | FLOAT or path in big)}
+    if as_text or decimal:
+        doc = _rewritten(doc, (), as_text, _prefixes(as_text | decimal))
+        line = _json_text(doc).encode()
+        for top in as_text:
+            kinds = {path: bits for path, bits in kinds.items()
+                     if len(path) <= len(top) or path[:len(top)] != top}
+        kinds.update(dict.fromkeys(as_text, TEXT))
+    kinds.pop((), None)
+    return line, kinds
 
 
 def grouped(shapes: Sequence[Shape]) -> list[list[int]]:
@@ -78,7 +83,7 @@ def grouped(shapes: Sequence[Shape]) -> list[list[int]]:
     of value in every line that has a value there (a path absent or null in a line goes
     with anything). A shape is tried against the first ``_MAX_TRIED`` groups only, which
     bounds the work for lines of many shapes (more groups: more, smaller reads)."""
-    same: dict[frozenset[tuple[Path, frozenset[str]]], list[int]] = {}
+    same: dict[frozenset[tuple[Path, int]], list[int]] = {}
     for index, shape in enumerate(shapes):
         same.setdefault(frozenset(shape.items()), []).append(index)
     groups: list[tuple[Shape, list[int]]] = []
@@ -106,61 +111,70 @@ def read_polars_alone(line: bytes) -> pl.DataFrame:
 
 
 _RECORD = ("record",)
-_KINDS = frozenset({"text", "object", "list", "boolean", "int", "float"})
+TEXT, OBJECT, LIST, BOOLEAN, INT, FLOAT = 1, 2, 4, 8, 16, 32  # kinds of value, as bits
+_KIND_BITS: dict[type, int] = {str: TEXT, dict: OBJECT, list: LIST, bool: BOOLEAN, int: INT,
+                               float: FLOAT}
 
 
-def _mixed(kinds: set[str]) -> bool:
-    """Whether values of these kinds cannot share a column without changing: anything but
-    integers with floats (a float holds an integer up to 2**53 exactly)."""
-    found = kinds & _KINDS
-    return len(found) > 1 and not (found <= {"int", "float"} and "big" not in kinds)
+def _kinds(doc: Any) -> tuple[dict[Path, int], set[Path], bool, set[Path]]:
+    """The kinds of value at each path (nulls have none); the paths holding an integer
+    beyond 2**53; whether a float may be an integer beyond 64 bits that orjson read; and
+    the paths holding integers beyond Int64 (written as their decimal text, so their kind
+    is text). Iterative: no recursion limit."""
+    kinds: dict[Path, int] = {}
+    big: set[Path] = set()
+    wide = False
+    decimal: set[Path] = set()
+    stack: list[tuple[Any, Path]] = [(doc, ())]
+    while stack:
+        value, path = stack.pop()
+        bit = _KIND_BITS.get(type(value), 0)
+        if bit == OBJECT:
+            stack.extend((item, (*path, key)) for key, item in value.items())
+        elif bit == LIST:
+            items = (*path, ITEMS)
+            stack.extend((item, items) for item in value)
+        elif bit == INT and not -EXACT_FLOAT <= value <= EXACT_FLOAT:
+            big.add(path)
+            if not -_INT64 <= value < _INT64:
+                bit = TEXT
+                decimal.add(path)
+        elif bit == FLOAT and not -_INT64 < value < _INT64 and value.is_integer():
+            wide = True
+        elif not bit:  # null
+            continue
+        kinds[path] = kinds.get(path, 0) | bit
+    return kinds, big, wide, decimal
 
 
-def _kinds(value: Any, path: Path, into: dict[Path, set[str]]) -> None:
-    """The kinds of value at each path; at the root also ``wide`` (a float that may be an
-    integer beyond 64 bits read by orjson) and ``rewrite`` (an integer beyond Int64)."""
-    if value is None:
-        return
-    kind = _kind(value)
-    seen = into.setdefault(path, set())
-    if kind == "int" and abs(value) > EXACT_FLOAT:
-        seen.add("big")
-        if not -_INT64 <= value < _INT64:
-            kind = "text"  # written as its decimal text
-            into.setdefault((), set()).add("rewrite")
-    elif kind == "float" and abs(value) >= _INT64 and value.is_integer():
-        into.setdefault((), set()).add("wide")
-    seen.add(kind)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _kinds(item, (*path, key), into)
-    elif isinstance(value, list):
-        for item in value:
-            _kinds(item, (*path, ITEMS), into)
+def _prefixes(paths: set[Path]) -> set[Path]:
+    return {path[:end] for path in paths for end in range(len(path) + 1)}
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, str):
-        return "text"
-    return "int" if isinstance(value, int) else "float"
-
-
-def _rewritten(value: Any, path: Path, as_text: set[Path]) -> Any:
-    if path in as_text and value is not None and not isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if isinstance(value, dict):
-        return {key: _rewritten(item, (*path, key), as_text) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_rewritten(item, (*path, ITEMS), as_text) for item in value]
-    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+def _rewritten(value: Any, path: Path, as_text: set[Path], touched: set[Path]) -> Any:
+    """``value`` with mixed paths as JSON text and integers beyond Int64 as decimal text;
+    only the ``touched`` paths are copied, the rest is shared."""
+    if path in as_text and value is not None and type(value) is not str:
+        return _json_text(value)
+    if type(value) is dict:
+        return {key: _rewritten(item, (*path, key), as_text, touched)
+                if (*path, key) in touched else item for key, item in value.items()}
+    if type(value) is list:
+        items = (*path, ITEMS)
+        return [_rewritten(item, items, as_text, touched) for item in value] \
+            if items in touched else value
+    if type(value) is int and not -_INT64 <= value < _INT64:
         return str(value)
     return value
+
+
+def _json_text(value: Any) -> str:
+    """Compact JSON text; the json module only for integers beyond 64 bits (orjson's
+    limit), which it writes exactly."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _without_empty(value: Any, path: Path) -> Any:
