@@ -139,7 +139,7 @@ class Lake:
     @property
     def paths(self) -> LakePaths:
         """The directories of a local lake (a shared lake's layout is ``location``)."""
-        return self._local_paths()
+        return self._local_paths("paths")
 
     # -- append ---------------------------------------------------------------------------
 
@@ -242,12 +242,13 @@ class Lake:
     def read_raw(self, table: str, *, strict: bool = False) -> RawScan:
         """Iterate the table's stored records (raw zone). Corrupt lines are skipped and listed
         in the result's ``corrupt``; with ``strict=True`` the first one raises CorruptLine."""
-        return RawScan(self._local_paths(), validate_table(table), strict)
+        return RawScan(self._local_paths("read_raw"), validate_table(table), strict)
 
     def replay_deadletter(self, directory: str | os.PathLike[str] | None = None) -> ReplayResult:
         """Append records spilled by failsafe writers back; ``directory`` defaults to this
         lake's ``deadletter/`` (pass a writer's ``fallback_dir`` to replay from there)."""
-        source = Path(directory) if directory is not None else self._local_paths().deadletter
+        source = (Path(directory) if directory is not None
+                  else self._local_paths("replay_deadletter").deadletter)
         return replay(self._appender(), source)
 
     def status(self) -> LakeStatus:
@@ -282,7 +283,7 @@ class Lake:
         first list the bucket only when another shipper of this lake got ahead."""
         from runlake.ship import Shipper
         from runlake.storage.shared import shared_paths
-        return Shipper(self._local_paths(), shared_paths(to, storage_options), host=host,
+        return Shipper(self._local_paths("ship"), shared_paths(to, storage_options), host=host,
                        lock_timeout=self.options.lock_timeout)
 
     # -- compact and maintain -------------------------------------------------------------
@@ -372,7 +373,7 @@ class Lake:
         segments the table needs. Older versions stay for time travel until vacuum."""
         from runlake.compaction import CompactOptions, rebuild
         options = CompactOptions(batch_bytes, self._lock_timeout(lock_timeout))
-        return rebuild(self.paths, table, options=options, progress=progress)
+        return rebuild(self._local_paths("rebuild"), table, options=options, progress=progress)
 
     # -- analysis -------------------------------------------------------------------------
 
@@ -541,10 +542,12 @@ class Lake:
                 f"recording host and shipped to it (`runlake ship --to {self.root}`)")
         return self._raw
 
-    def _local_paths(self) -> LakePaths:
+    def _local_paths(self, doing: str) -> LakePaths:
+        """The local layout, for ``doing`` (an operation a shared lake does not offer)."""
         if not isinstance(self.location, LakePaths):
-            raise InvalidOption(f"{self.root} is a shared lake: its raw zone is the objects "
-                                "the recording hosts shipped (read it with scan)")
+            raise InvalidOption(f"{doing} works on a local lake only; {self.root} is a shared "
+                                "lake, whose raw zone is the objects the recording hosts "
+                                "shipped (read it with scan, verify it with check)")
         return self.location
 
     def _lock_timeout(self, timeout: float | None) -> float:

@@ -1,11 +1,16 @@
-"""The compact, optimize and vacuum commands, in process."""
+"""The compact, optimize and vacuum commands (in process), and compaction's progress bars
+(on a real pseudo-terminal)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import runlake
+from runlake.testing import on_terminal
 from tests.helpers import invoke
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 
 
 def test_cli_compact_optimize_vacuum(lake: runlake.Lake, samples: Path) -> None:
@@ -30,3 +35,18 @@ def test_cli_compact_optimize_vacuum(lake: runlake.Lake, samples: Path) -> None:
     bad = invoke("compact", "Bad-Name", lake=lake.root)
     assert bad.returncode == 1
     assert "invalid table name" in bad.stderr
+
+
+def test_compact_draws_a_bar_per_table_on_a_terminal_and_nothing_when_piped(
+        lake: runlake.Lake) -> None:
+    for table in ("runs", "job_events"):
+        lake.append_many(table, ({"run_id": f"r{i}", "job_id": f"j{i}", "status": "completed",
+                                  "sampler": "Euler a", "timestamp": "2026-03-20T10:00:00Z"}
+                                 for i in range(200)))
+    drawn = on_terminal("--lake", str(lake.root), "compact", "job_events")
+    assert drawn.returncode == 0, drawn.text
+    bar = re.compile(r"\d+(\.\d+)?/\d+(\.\d+)? [kM]?B")
+    assert re.search(r"job_events\s.*━.*" + bar.pattern, ANSI.sub("", drawn.text)), drawn.text
+    piped = invoke("compact", "runs", lake=lake.root)
+    assert "\x1b[" not in piped.stdout + piped.stderr and not bar.search(piped.stdout)
+    assert "runs" in piped.stdout

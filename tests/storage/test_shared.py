@@ -114,6 +114,11 @@ def test_a_shared_lake_is_not_appended_to(shared_url: str) -> None:
         shared.append("runs", {"model": "a"})
     with pytest.raises(runlake.EmptyLake, match="runlake ship"):
         shared.compact("runs")
+    for refused, call in (("rebuild", lambda: shared.rebuild("runs")),
+                          ("read_raw", lambda: shared.read_raw("runs")),
+                          ("replay_deadletter", shared.replay_deadletter)):
+        with pytest.raises(runlake.InvalidOption, match=f"^{refused} works on a local lake only"):
+            call()
 
 
 def test_every_reading_and_maintaining_command_works_on_a_shared_lake(

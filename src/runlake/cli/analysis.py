@@ -6,14 +6,14 @@ says otherwise, so ``runlake compare ... | other-tool`` gets machine-readable te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import runlake
+from runlake.cli.progress import Bars, progress_bars
 from runlake.cli.render import (
     Format,
     Shown,
@@ -29,8 +29,6 @@ from runlake.errors import InvalidOption
 from runlake.records import parse_scale
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.progress import TaskID
 
     from runlake.analysis import ScaleOption
 
@@ -193,8 +191,8 @@ def report(
         title=title, metric=metric, best="min" if lowest else "max", where=where,
         experiment=experiment, by=tuple(_names(by)) if by else (),
         within=tuple(_names(within, "--within")) if within else (), x=x, y=y, z=z)
-    with _report_bar(here.out) as progress:
-        written = here.lake().report(out, options=options, progress=progress)
+    with progress_bars(here.out) as bars:
+        written = here.lake().report(out, options=options, progress=_by_step(bars))
     size = written.stat().st_size / 1e6
     here.out.print(f"wrote {written} ({size:.1f} MB)", highlight=False)
 
@@ -206,31 +204,11 @@ def _file_name(text: str, option: str) -> str:
     return text
 
 
-@contextmanager
-def _report_bar(console: Console) -> Iterator[Callable[[runlake.ReportProgress], None] | None]:
-    """A progress bar on a terminal (one line per step); nothing otherwise."""
-    if not console.is_terminal:
-        yield None
-        return
-    from rich.progress import (  # only a terminal needs it: --help and pipes never load it
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(event: runlake.ReportProgress) -> None:
-            if event.step not in tasks:
-                tasks[event.step] = bar.add_task(event.step, total=event.total)
-            bar.update(tasks[event.step], completed=event.done, total=event.total)
-
-        yield update
+def _by_step(bars: Bars | None) -> Callable[[runlake.ReportProgress], None] | None:
+    """The report's events as one bar per step."""
+    if bars is None:
+        return None
+    return lambda event: bars(event.step, event.done, event.total)
 
 
 def _baseline(text: str | None, knobs: list[str]) -> object:

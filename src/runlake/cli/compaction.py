@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-import runlake
+from runlake.cli.progress import Bars, progress_bars
 from runlake.cli.render import (
     print_check,
     print_compaction,
@@ -21,8 +18,6 @@ from runlake.cli.session import session
 from runlake.defaults import DEFAULT_BATCH_BYTES, DEFAULT_RETENTION_HOURS, DEFAULT_TARGET_SIZE
 
 if TYPE_CHECKING:  # the compaction stage loads Polars, Arrow and Delta Lake: only when run
-    from rich.progress import TaskID
-
     from runlake.compaction import Progress as ProgressCallback
 
 _MIB = 1024 * 1024
@@ -51,8 +46,8 @@ def compact(
     Example: runlake compact runs
     """
     here = session(ctx)
-    with _progress_bar(here.out) as callback:
-        result = here.lake().compact(table, progress=callback, batch_bytes=batch_mb * _MIB,
+    with progress_bars(here.out, in_bytes=True) as bars:
+        result = here.lake().compact(table, progress=_by_table(bars), batch_bytes=batch_mb * _MIB,
                                      lock_timeout=lock_timeout)
     print_compaction(here.out, result)
 
@@ -134,33 +129,13 @@ def rebuild(
     Example: runlake rebuild runs
     """
     here = session(ctx)
-    with _progress_bar(here.out) as callback:
-        result = here.lake().rebuild(table, progress=callback, lock_timeout=lock_timeout)
+    with progress_bars(here.out, in_bytes=True) as bars:
+        result = here.lake().rebuild(table, progress=_by_table(bars), lock_timeout=lock_timeout)
     print_rebuild(here.out, result)
 
 
-@contextmanager
-def _progress_bar(console: Console) -> Iterator[ProgressCallback | None]:
-    """A progress bar per table on a terminal; nothing otherwise."""
-    if not console.is_terminal:
-        yield None
-        return
-    from rich.progress import (  # only a terminal needs it: --help and pipes never load it
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(event: runlake.CompactionProgress) -> None:
-            if event.table not in tasks:
-                tasks[event.table] = bar.add_task(event.table, total=event.total_bytes)
-            bar.update(tasks[event.table], completed=event.done_bytes)
-
-        yield update
+def _by_table(bars: Bars | None) -> ProgressCallback | None:
+    """Compaction's events as one bar per table, in bytes."""
+    if bars is None:
+        return None
+    return lambda event: bars(event.table, event.done_bytes, event.total_bytes)

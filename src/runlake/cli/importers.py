@@ -3,15 +3,14 @@ into the lake. Exit 1 when any input was rejected (each one is listed with its r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 import runlake
+from runlake.cli.progress import Bars, progress_bars
 from runlake.cli.render import print_import
 from runlake.cli.session import session
 
@@ -64,34 +63,16 @@ def images(
     Example: runlake import images ~/stable-diffusion-webui/outputs/txt2img-images
     """
     here = session(ctx)
-    with _progress_bar(here.err) as callback:
+    with progress_bars(here.err) as bars:
         report = runlake.import_images(here.lake(), directory, workers=workers,
-                                       progress=callback)
+                                       progress=_images(bars))
     print_import(here.out, here.err, report)
     if report.rejected:
         raise typer.Exit(1)
 
 
-@contextmanager
-def _progress_bar(console: Console) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal; nothing otherwise."""
-    if not console.is_terminal:
-        yield None
-        return
-    from rich.progress import (  # only a terminal needs it: --help and pipes never load it
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (TextColumn("reading images"), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("images", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+def _images(bars: Bars | None) -> Callable[[int, int], None] | None:
+    """The import's (done, total) as one bar of images."""
+    if bars is None:
+        return None
+    return lambda done, total: bars("reading images", done, total)

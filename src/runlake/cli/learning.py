@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 import runlake
+from runlake.cli.progress import Bars, progress_bars
 from runlake.cli.render import (
     Format,
     print_compaction,
@@ -39,16 +41,13 @@ def demo(
 
     Example: runlake --lake /tmp/lake demo --seeds 3
     """
-    from rich.progress import Progress  # here: --help need not load it
-
     here = session(ctx)
     lake = here.lake()
     _refuse_a_used_lake(lake)
-    with Progress(console=here.out, transient=True) as bar:
-        task = bar.add_task("running jobs", total=None)
+    with progress_bars(here.out) as bars:
         result = runlake.run_demo(
             lake, seeds=seeds, images_dir=images or lake.paths.root / "demo_images",
-            progress=lambda done, total: bar.update(task, completed=done, total=total))
+            progress=_jobs(bars))
     print_demo(here.out, result, lake.paths.root)
     print_compaction(here.out, lake.compact())
     for knob in ("sampler", "cfg_scale"):
@@ -68,3 +67,10 @@ def _refuse_a_used_lake(lake: runlake.Lake) -> None:
             f"the lake {root} already holds tables ({', '.join(found)}): a second demo would "
             f"add its sweep on top and double every count. Run it into a new lake (runlake "
             f"--lake {root.parent / 'demo-lake'} demo), or remove {root} first")
+
+
+def _jobs(bars: Bars | None) -> Callable[[int, int], None] | None:
+    """The demo's (done, total) as one bar of jobs."""
+    if bars is None:
+        return None
+    return lambda done, total: bars("running jobs", done, total)
