@@ -9,12 +9,14 @@ Modules, in the order an invocation goes through them:
 - ``session``: what the global options give each command (the lake, the consoles), carried
   on the Typer context.
 - one module per stage, each holding its commands: ``append`` (append, status,
-  replay-deadletter), ``compaction`` (compact, optimize, vacuum), ``analysis`` (compare,
+  replay-deadletter), ``compaction`` (compact, optimize, vacuum, check, rebuild), ``analysis`` (compare,
   query, tables, stats, report), ``export`` (export), ``importers`` (import stablenew, import
   images), ``learning`` (demo).
 - ``render``: every printer (rich tables on a terminal, CSV or JSON when piped).
 - ``terminal``: a frame on a terminal: a page of rows (the rest counted), empty columns
   left out, long cells cut, a record per row when the columns do not fit.
+- ``progress``: the progress bars of the long commands (compact, rebuild, report, import
+  images, demo), one per step, drawn only on a terminal.
 
 The top layer: it may import anything public (``runlake``'s names, ``runlake.errors``,
 ``runlake.defaults`` and the subpackages' own ``__init__``), never a stage's inner module
