@@ -8,10 +8,10 @@ Modules, in the order an invocation goes through them:
   registered by name, in one list.
 - ``session``: what the global options give each command (the lake, the consoles), carried
   on the Typer context.
-- one module per stage, each holding its commands: ``append`` (append, status,
-  replay-deadletter), ``compaction`` (compact, optimize, vacuum, check, rebuild), ``analysis`` (compare,
-  query, tables, stats, report), ``export`` (export), ``importers`` (import stablenew, import
-  images), ``learning`` (demo).
+- one module per stage, each holding its commands: ``append`` (append, rate, status,
+  replay-deadletter), ``compaction`` (compact, optimize, vacuum, check, rebuild),
+  ``analysis`` (compare, query, tables, stats, report, files), ``export`` (export), ``importers``
+  (import stablenew, import images), ``ship`` (ship), ``learning`` (demo).
 - ``render``: every printer (rich tables on a terminal, CSV or JSON when piped).
 - ``terminal``: a frame on a terminal: a page of rows (the rest counted), empty columns
   left out, long cells cut, a record per row when the columns do not fit.
