@@ -306,11 +306,12 @@ class Lake:
         :class:`LockTimeout` when another compaction holds the table for ``lock_timeout``
         seconds (default: the lake's). See docs/compaction.md.
 
-        Compacting every table (``table=None``, what ``runlake compact`` does) then rewrites
+        Compacting every table (``table=None``, what ``runlake compact`` does) then brings
         the derived table ``tables/rated_runs/`` (runs joined with their ratings, for readers
-        outside runlake) when ``runs`` or ``ratings`` has a new version; a failure there is
-        logged, the compaction stands. Compacting one table never does: its memory stays
-        bounded by ``batch_bytes`` (the join's grows with the table).
+        outside runlake) up to date when ``runs`` or ``ratings`` has a new version: new runs
+        alone are appended, new ratings rewrite it, a lake without ratings gets none; a
+        failure there is logged, the compaction stands. Compacting one table never does: its
+        memory stays bounded by ``batch_bytes`` (a rewrite's grows with the table).
 
         ``executor`` (any :class:`concurrent.futures.Executor`: a process pool, a Dask
         ``Client.get_executor()``) decodes, normalizes and writes the batches on its

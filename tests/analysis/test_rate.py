@@ -67,10 +67,3 @@ def test_duckdb_reads_rated_runs(rated_lake: runlake.Lake) -> None:
                        "WHERE sampler IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     assert rows == [("DPM++ 2M", 5.0), ("Euler a", 3.0)]
 
-
-def test_a_lake_without_ratings_still_gets_rated_runs(lake: runlake.Lake) -> None:
-    lake.append("runs", {"run_id": "r1", "metadata": {"user_rating": 4},
-                         "timestamp": "2026-03-20T10:00:00Z"})
-    lake.compact()
-    seen = pl.scan_delta(str(lake.root / "tables" / "rated_runs")).collect()
-    assert seen.select("run_id", "rating", "rating_source").rows() == [("r1", 4.0, "run")]

@@ -33,7 +33,8 @@ Modules, in the order a run goes through them:
 - ``check``: what is wrong with a table (log, data files, raw vs offsets, quarantine, dead
   letters), changing nothing.
 - ``rebuild``: a damaged table rebuilt from the raw zone as one new version.
-- ``derived``: derived tables (``rated_runs``), replaced whole from other tables' versions.
+- ``derived``: derived tables (``rated_runs``), made from other tables' versions: replaced
+  whole, or appended to when the rows their sources gained are known.
 
 Owns ``tables/``, ``quarantine/`` and ``cache/<table>/tail/``. Imports ``runlake.append``
 (segment slices), ``runlake.records`` (knobs), ``runlake.storage`` and the table engines
@@ -48,6 +49,7 @@ from runlake.compaction.check import CheckResult, TableCheck, check
 from runlake.compaction.datafiles import FileOptions
 from runlake.compaction.deltatable import (
     Delta,
+    column_types,
     delta_errors,
     file_uris,
     ids_present,
@@ -56,7 +58,18 @@ from runlake.compaction.deltatable import (
     scan_files,
     snapshot_files,
 )
-from runlake.compaction.derived import derived_from, replace_derived, up_to_date
+from runlake.compaction.derived import (
+    Made,
+    Source,
+    append_derived,
+    appended_files,
+    derived_lock,
+    has_rows,
+    made,
+    replace_derived,
+    source,
+    up_to_date,
+)
 from runlake.compaction.evolve import conform, unify
 from runlake.compaction.maintenance import (
     OptimizeResult,
@@ -100,6 +113,7 @@ __all__ = [
     "CompactionResult",
     "Delta",
     "FileOptions",
+    "Made",
     "Normalized",
     "OptimizeResult",
     "Progress",
@@ -107,22 +121,28 @@ __all__ = [
     "RawSource",
     "Reset",
     "Snapshot",
+    "Source",
     "TableCheck",
     "TableCompaction",
     "TableOptimize",
     "TableVacuum",
     "TailEntry",
     "VacuumResult",
+    "append_derived",
+    "appended_files",
     "check",
+    "column_types",
     "compact",
     "conform",
     "delta_errors",
-    "derived_from",
+    "derived_lock",
     "file_uris",
     "fingerprint",
     "first_copies",
+    "has_rows",
     "ids_present",
     "load_version",
+    "made",
     "normalize_lines",
     "open_table",
     "optimize",
@@ -137,6 +157,7 @@ __all__ = [
     "snapshot",
     "snapshot_files",
     "snapshot_of",
+    "source",
     "tail_chain",
     "tail_scan",
     "tail_store",

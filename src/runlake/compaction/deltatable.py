@@ -1,5 +1,5 @@
 """The Delta Lake side: open a table, read its schema and files, commit, read commit info,
-optimize and vacuum, and replace a derived table whole.
+optimize and vacuum, and replace a derived table whole or append to it.
 
 The only module that imports ``deltalake`` (an import-linter contract in ``pyproject.toml``
 keeps it so). Every call goes through here, inside :func:`delta_errors`, so callers only ever
@@ -296,19 +296,46 @@ def replace_all(root: Files, schema: Mapping[str, pl.DataType], parts: Iterable[
 
     The parts are streamed to delta-rs as they come, in row groups of at most
     :data:`_DERIVED_ROW_GROUP` rows, so memory follows a part, not the table."""
-    # Delta has no type for an all-null column: it is text, as compaction stores it.
-    arrow = arrow_schema({name: pl.String() if dtype == pl.Null else dtype
-                          for name, dtype in schema.items()})
-    batches = (batch for part in parts for batch in part.to_arrow().cast(arrow).to_batches())
     with delta_errors(root):
-        write_deltalake(root.uri, pa.RecordBatchReader.from_batches(arrow, batches),
-                        mode="overwrite", schema_mode="overwrite", partition_by=[PARTITION],
+        write_deltalake(root.uri, _stream(schema, parts), mode="overwrite",
+                        schema_mode="overwrite", partition_by=[PARTITION],
                         storage_options=root.options,
                         writer_properties=WriterProperties(max_row_group_size=_DERIVED_ROW_GROUP),
                         commit_properties=CommitProperties(custom_metadata={key: info}))
         version = int(DeltaTable(root.uri, storage_options=root.options).version())
     sync_commits(root, version)
     return version
+
+
+def append_rows(root: Files, table: DeltaTable, parts: Iterable[pl.DataFrame], *, key: str,
+                info: dict[str, Any]) -> int:
+    """Append the rows of ``parts`` (frames of the table's columns) to ``table`` in one
+    commit built on the snapshot ``table`` holds, carrying ``info`` under ``key``; return
+    the new version. Never retried: a commit by anyone since that snapshot makes it a
+    :class:`~runlake.errors.CompactionConflict` (the rows were chosen for that snapshot)."""
+    with delta_errors(root):
+        write_deltalake(table, _stream(column_types(table), parts), mode="append",
+                        writer_properties=WriterProperties(max_row_group_size=_DERIVED_ROW_GROUP),
+                        commit_properties=CommitProperties(custom_metadata={key: info},
+                                                           max_commit_retries=0))
+        version = int(DeltaTable(root.uri, storage_options=root.options).version())
+    sync_commits(root, version)
+    return version
+
+
+def _stream(schema: Mapping[str, pl.DataType], parts: Iterable[pl.DataFrame]
+            ) -> pa.RecordBatchReader:
+    # Delta has no type for an all-null column: it is text, as compaction stores it.
+    arrow = arrow_schema({name: pl.String() if dtype == pl.Null else dtype
+                          for name, dtype in schema.items()})
+    batches = (batch for part in parts for batch in part.to_arrow().cast(arrow).to_batches())
+    return pa.RecordBatchReader.from_batches(arrow, batches)
+
+
+def table_id(table: DeltaTable) -> str:
+    """The table's id (its metadata's): a table created anew under the same path has
+    another one."""
+    return str(table.metadata().id)
 
 
 def sync_commits(table: Files, first: int, *, data_files: bool = True) -> None:
