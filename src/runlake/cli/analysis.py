@@ -26,7 +26,6 @@ from runlake.cli.render import (
 from runlake.cli.session import session
 from runlake.defaults import DEFAULT_MIN_N
 from runlake.errors import InvalidOption
-from runlake.records import parse_scale
 
 if TYPE_CHECKING:
 
@@ -225,6 +224,8 @@ def _scale(text: str) -> ScaleOption:
     lowered = text.strip().lower()
     if lowered in ("auto", "none"):
         return "auto" if lowered == "auto" else None
+    from runlake.records import parse_scale  # here: --help need not load the record modules
+
     try:
         return parse_scale(text)
     except InvalidOption as exc:

@@ -15,7 +15,6 @@ import runlake
 from runlake.cli import analysis, append, compaction, export, importers, learning, ship
 from runlake.cli.session import Session
 from runlake.errors import InvalidOption
-from runlake.records import parse_scale
 
 app = typer.Typer(
     name="runlake",
@@ -64,6 +63,8 @@ def _global(
 def _scale(text: str | None) -> tuple[float, float] | None:
     if text is None:
         return None
+    from runlake.records import parse_scale  # here: --help and status need no record module
+
     try:
         return parse_scale(text)
     except InvalidOption as exc:
