@@ -164,6 +164,9 @@ def row_differences(alone: dict[str, Any], batch: dict[str, Any]) -> list[str]:
 @example([{"variant_configs": [{"seed": 2**53 + 1}, {"seed": 0.5}]}, {"seed": "x"}])
 @example([{"variant_configs": [{"seed": 2**53 + 1}]}, {"base_config": {"seed": 0.5}}])
 @example([{"seed": [None, None]}, {"seed": [9007199254740992.0]}])  # pyarrow: invalid lists
+@example([{"base_config": {}, "metadata": False}, {"metadata": 0}])  # a metadata that is no object
+@example([{"metadata": False}, {"metadata": ""}])
+@example([{"base_config": 1}, {"base_config": "a"}, {"base_config": True}])
 @settings(max_examples=max(EXAMPLES // 2, 10), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(records, min_size=2, max_size=5))

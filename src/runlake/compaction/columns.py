@@ -18,6 +18,7 @@ from polars.datatypes import DataTypeClass
 
 UTC_MICROS = pl.Datetime("us", "UTC")
 LEAF_PREFIXES = ("config.", "metadata.", "record.")
+LEAF_ROOTS = ("config", "metadata")  # a base_config or metadata that is not an object
 SUBSCORE_PREFIX = "subscore_"
 LATTICE = (pl.Boolean, pl.Int64, pl.Float64, pl.String)
 _EXACT_FLOAT_INT = 2.0**53  # beyond this a float no longer holds every integer exactly
@@ -64,7 +65,7 @@ def dtype_of(dtype: pl.DataType | DataTypeClass) -> pl.DataType:
 
 def is_leaf(name: str) -> bool:
     """Leaf columns change type by the lattice; every other column has a fixed type."""
-    return name.startswith(LEAF_PREFIXES)
+    return name.startswith(LEAF_PREFIXES) or name in LEAF_ROOTS
 
 
 def fixed_type(name: str) -> pl.DataType | None:
