@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +309,37 @@ def test_one_setting_from_four_tools_is_one_compare_group(lake: runlake.Lake,
     assert groups.to_dicts() == [ONE_SETTING]
     compared = lake.compare(list(ONE_SETTING), metric="steps", min_n=1)
     assert compared.height == 1 and compared["n"].to_list() == [12]
+
+
+UNREADABLE_PROBE = r"""
+import json, sys
+import runlake
+report = runlake.import_images(runlake.Lake(sys.argv[1]), sys.argv[2])
+print(json.dumps({"runs": report.appended["runs"],
+                  "rejected": [[r.source, r.reason] for r in report.rejected]}))
+"""
+
+
+def test_an_unreadable_folder_is_a_rejection_and_the_rest_imports(tmp_path: Path) -> None:
+    folder = tmp_path / "outputs"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "locked" / "hidden.png").write_bytes(images.a1111_png(images.A1111_TXT2IMG_HIRES))
+    (folder / "good.png").write_bytes(images.a1111_png(images.A1111_TXT2IMG_HIRES))
+    (folder / "locked").chmod(0)
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be enforced")
+    # Root reads any folder through these capabilities; setpriv drops them for the child.
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] \
+        if os.geteuid() == 0 else []
+    try:
+        result = subprocess.run(
+            [*prefix, sys.executable, "-c", UNREADABLE_PROBE, str(tmp_path / "lake"),
+             str(folder)], capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        (folder / "locked").chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["runs"] == 1
+    [[source, reason]] = outcome["rejected"]
+    assert source == str(folder / "locked")
+    assert reason.startswith("folder cannot be read (Permission denied)")

@@ -66,8 +66,10 @@ def import_images(lake: ImportTarget, directory: str | os.PathLike[str], *,
     root = Path(directory)
     if not root.is_dir():
         raise ImportFailed(f"{root} is not a directory of images")
-    paths, others = image_files(root)
+    paths, others, unreadable = image_files(root)
     report = ImportReport(str(root), ignored=others)
+    for folder, reason in unreadable.items():
+        report.reject(folder, reason)
     with _reading(paths, workers, progress) as reads:  # workers start before the lake scan
         known, legacy = _known(lake)
         with OnceWriter(lake, RUNS_TABLE) as runs, \
@@ -79,18 +81,25 @@ def import_images(lake: ImportTarget, directory: str | os.PathLike[str], *,
     return report
 
 
-def image_files(root: Path) -> tuple[list[str], int]:
-    """Image files under ``root`` (any letter case; absolute paths, sorted) and the count of
-    other files. Symlinked folders are not followed, so a link loop cannot trap the walk."""
+def image_files(root: Path) -> tuple[list[str], int, dict[str, str]]:
+    """Image files under ``root`` (any letter case; absolute paths, sorted), the count of
+    other files, and each folder that could not be listed with why (the walk goes on past
+    it). Symlinked folders are not followed, so a link loop cannot trap the walk."""
     found: list[str] = []
     others = 0
-    for folder, _, names in os.walk(os.path.abspath(root)):
+    unreadable: dict[str, str] = {}
+
+    def note(exc: OSError) -> None:
+        unreadable[str(exc.filename or root)] = (
+            f"folder cannot be read ({exc.strerror or exc}): its images were not imported")
+
+    for folder, _, names in os.walk(os.path.abspath(root), onerror=note):
         for name in names:
             if name.lower().endswith(SUPPORTED_EXTENSIONS + OTHER_IMAGE_EXTENSIONS):
                 found.append(os.path.join(folder, name))
             else:
                 others += 1
-    return sorted(found), others
+    return sorted(found), others, unreadable
 
 
 def run_record(read: ImageRead, resolved: Resolved) -> LearningRecord:
