@@ -52,11 +52,10 @@ def read_generation(texts: Mapping[str, str]) -> Generation | None:
 
 
 def _generation(texts: Mapping[str, str]) -> Generation | None:
-    for reader in (_novelai, _fooocus, _invokeai, _comfy, _infotext, _capsule):
-        found = reader(texts)
-        if found is not None:
-            return found
-    return None
+    params = _maybe_json(texts.get("parameters"))  # parsed once: three readers look at it
+    # In order, the first that matches (a later reader may raise on metadata it owns).
+    return (_novelai(texts) or _fooocus(params) or _invokeai(texts)
+            or _comfy(texts, params) or _infotext(texts, params) or _capsule(texts))
 
 
 def _novelai(texts: Mapping[str, str]) -> Generation | None:
@@ -65,10 +64,9 @@ def _novelai(texts: Mapping[str, str]) -> Generation | None:
     return novelai.from_comment(_object(texts, "Comment"), texts)
 
 
-def _fooocus(texts: Mapping[str, str]) -> Generation | None:
-    data = _maybe_json(texts.get("parameters"))
-    if isinstance(data, dict) and fooocus.is_fooocus_json(data):
-        return fooocus.from_json(data)
+def _fooocus(params: Any) -> Generation | None:
+    if isinstance(params, dict) and fooocus.is_fooocus_json(params):
+        return fooocus.from_json(params)
     return None
 
 
@@ -82,17 +80,16 @@ def _invokeai(texts: Mapping[str, str]) -> Generation | None:
     return None
 
 
-def _infotext(texts: Mapping[str, str]) -> Generation | None:
+def _infotext(texts: Mapping[str, str], params: Any) -> Generation | None:
     parameters = texts.get("parameters")
     if parameters is None or not parameters.strip():
         return None
-    data = _maybe_json(parameters)
-    if isinstance(data, dict):  # JSON is never an infotext (its prompt would be the JSON)
-        return jsonparams.from_json(data)
+    if isinstance(params, dict):  # JSON is never an infotext (its prompt would be the JSON)
+        return jsonparams.from_json(params)
     return a1111.from_infotext(parameters, texts)
 
 
-def _comfy(texts: Mapping[str, str]) -> Generation | None:
+def _comfy(texts: Mapping[str, str], params: Any) -> Generation | None:
     for key in ("prompt", "workflow"):
         text = texts.get(key)
         if text is None or not text.lstrip().startswith("{"):
@@ -103,14 +100,13 @@ def _comfy(texts: Mapping[str, str]) -> Generation | None:
         if found:
             return Generation("comfyui", tuple(found), (key,), extra=_saver(texts),
                               batch_shared=comfyui.is_batch(api))
-    return _comfy_in_parameters(texts)
+    return _comfy_in_parameters(params)
 
 
-def _comfy_in_parameters(texts: Mapping[str, str]) -> Generation | None:
+def _comfy_in_parameters(data: Any) -> Generation | None:
     """A graph as JSON in ``parameters``: ``{"prompt": <graph>, "workflow": ...}`` (Save
     Image Plus), or the graph itself plus Civitai's ``extra`` / ``extraMetadata`` (Civitai's
     generator); with no sampler in it, Civitai's request is read instead."""
-    data = _maybe_json(texts.get("parameters"))
     if not isinstance(data, dict):
         return None
     api = data["prompt"] if isinstance(data.get("prompt"), dict) else data
