@@ -325,3 +325,19 @@ def test_a_stablenew_style_service_isolates_and_repeats(tmp_path: Path) -> None:
                 handler(job, result)
     variant = learning.variants("exp-1")[0]
     assert variant.status is VariantStatus.COMPLETED and variant.images == ("/o/1.png",)
+
+
+def test_a_completion_without_a_job_id_is_recognised_by_its_run_id() -> None:
+    _, learning, _ = setup()
+    job = {"learning_context": {"experiment_id": "exp-1", "variant_index": 0}}
+    for _ in range(2):  # the same completion, sent twice as two objects
+        learning.handle_completion(dict(job), {"success": True, "run_id": "r-1",
+                                               "outputs": [{"path": "/o/1.png"}]})
+    assert learning.variants("exp-1")[0].images == ("/o/1.png",)
+    learning.handle_completion(dict(job), {"success": True, "run_id": "r-2",
+                                           "outputs": [{"path": "/o/2.png"}]})
+    for _ in range(2):  # naming neither job nor run: each one counts
+        learning.handle_completion(dict(job), {"success": True,
+                                               "outputs": [{"path": "/o/3.png"}]})
+    assert learning.variants("exp-1")[0].images == ("/o/1.png", "/o/2.png", "/o/3.png",
+                                                    "/o/3.png")

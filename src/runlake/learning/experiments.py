@@ -5,8 +5,9 @@ variant on a ``JobService`` (each job carries a ``LearningJobContext``), and fol
 variant through pending -> queued -> running -> completed | failed as the service reports.
 Completions are routed by the job's context (experiment id -- or name, as StableNew compares
 it -- and variant index): jobs of other experiments, or without a context, are ignored, and a
-completion heard twice does not count its images twice. Jobs and results are duck-typed
-(:mod:`runlake.learning.completion`): a pipeline's own objects work, through
+completion heard twice (the same job id, else run id) does not count its images twice. Jobs
+and results are duck-typed (:mod:`runlake.learning.completion`): a pipeline's own objects
+work, through
 ``handle_completion`` or PR-LEARN-003's ``on_job_completed_callback``. Ratings go to the
 ``ratings`` table, linked by run id and image path.
 """
@@ -141,7 +142,7 @@ class LearningController:
             return
         with self._lock:
             variant = self._variants[target[0]][target[1]]
-            key = done.job_id or f"result:{id(result)}"
+            key = _heard_as(done)
             if key in variant.jobs_done:
                 return  # heard before: its images are already counted
             self._variants[target[0]][target[1]] = _completed(variant, done, key)
@@ -241,3 +242,14 @@ def _completed(variant: VariantState, done: Completion, key: str) -> VariantStat
 def _image_ref(output: Mapping[str, Any]) -> str:
     path = output.get("path")
     return str(path) if path else f"sha256:{output.get('sha256')}"
+
+
+def _heard_as(done: Completion) -> str:
+    """What recognises a completion heard again: its job id, else its run id. One naming
+    neither cannot be recognised (an object's address can be reused, and the same completion
+    may come as two objects), so each one counts."""
+    if done.job_id:
+        return done.job_id
+    if done.run_id:
+        return f"run:{done.run_id}"
+    return f"unnamed:{new_id()}"
