@@ -4,6 +4,7 @@ descriptor, and a lock file removed under a kept descriptor is opened again."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -90,3 +91,16 @@ def test_a_removed_lock_file_is_opened_again(tmp_path: Path) -> None:
             pass
     finally:
         holder.communicate("\n", timeout=30)
+
+
+def test_a_thread_that_ends_closes_its_lock_files(tmp_path: Path) -> None:
+    lake = runlake.Lake(tmp_path / "lake")
+    lake.append("runs", {"i": -1})
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(40):  # a pool that keeps starting threads, each appending once
+        thread = threading.Thread(target=lake.append, args=("runs", {"i": i}))
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before + 2
+    assert len(list(lake.read_raw("runs"))) == 41

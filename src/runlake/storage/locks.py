@@ -83,6 +83,24 @@ _GENERATION = [0]  # bumped in a forked child: descriptors opened before the for
 _OPENED: set[int] = set()  # every lock descriptor this process keeps open
 
 
+class _Open(dict[Path, int]):
+    """A thread's open lock files, closed when the thread ends (its thread-local state goes
+    with it), so a pool that keeps starting threads does not pile up descriptors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = _GENERATION[0]
+
+    def __del__(self) -> None:
+        if self.generation != _GENERATION[0]:
+            return  # opened before a fork: the child closed them (the numbers may be reused)
+        for fd in self.values():
+            if fd in _OPENED:
+                _OPENED.discard(fd)
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+
 class _Descriptors(threading.local):
     """This thread's lock files, each opened once and kept open (opening and closing cost
     more than the flock itself), and the partition locks it holds.
@@ -98,7 +116,7 @@ class _Descriptors(threading.local):
 
     def reset(self) -> None:
         self.generation = _GENERATION[0]
-        self.fds: dict[Path, int] = {}
+        self.fds: _Open = _Open()
         self.held: dict[Path, int] = {}
 
     def descriptor(self, path: Path) -> int:
